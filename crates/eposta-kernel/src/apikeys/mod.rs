@@ -1,0 +1,198 @@
+//! API keys for agencies and businesses: shown once, stored as SHA-256, scoped, revocable,
+//! each with a name and a last-used time.
+
+pub mod store;
+
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::audit::{self, Actor};
+use crate::error::Error;
+use crate::ids;
+use crate::web::principal::KeyHolder;
+
+/// Every scope a key can carry. Capabilities add theirs here as they land.
+pub const SCOPES: &[(&str, &str)] = &[
+    ("sms:send", "send SMS and run campaigns"),
+    ("postal:book", "book shipments"),
+    ("postal:track", "read tracking"),
+    ("payments:create", "create payments"),
+    (
+        "notary:submit",
+        "notarise documents and send registered deliveries",
+    ),
+    ("offices:read", "read the post-office registry"),
+];
+
+/// How long a key's `last_used_at` may lag, so that a busy key does not write on every call.
+const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Keys look like `ep_<prefix>_<secret>`; the prefix is stored in clear to tell keys apart.
+fn split_key(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix("ep_")?;
+    let (prefix, secret) = rest.split_once('_')?;
+    (prefix.len() == 8 && secret.len() >= 32).then_some(prefix)
+}
+
+/// Finds the live key for a bearer token; `None` for unknown, malformed or revoked keys.
+pub async fn authenticate(app: &App, token: &str) -> Result<Option<KeyHolder>, Error> {
+    if split_key(token).is_none() {
+        return Ok(None);
+    }
+    let mut conn = app.db.conn().await?;
+    let Some(row) = store::live_by_hash(&mut conn, &ids::token_hash(token)).await? else {
+        return Ok(None);
+    };
+    drop(conn);
+    let now = app.now();
+    if row
+        .last_used_at
+        .is_none_or(|t| now - t > LAST_USED_GRANULARITY)
+    {
+        let mut tx = app.db.begin().await?;
+        store::touch(&mut tx, row.id, now).await?;
+        tx.commit().await?;
+    }
+    Ok(Some(KeyHolder {
+        key_id: row.id,
+        organisation_id: row.organisation_id,
+        scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
+    }))
+}
+
+/// A new key: the secret is in `token` and is never stored or shown again.
+#[derive(Debug)]
+pub struct IssuedKey {
+    pub id: Uuid,
+    pub token: String,
+}
+
+pub async fn issue(
+    app: &App,
+    actor: &Actor,
+    organisation_id: Uuid,
+    name: &str,
+    scopes: &[String],
+) -> Result<IssuedKey, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name", "must be 1 to 100 characters"));
+    }
+    if scopes.is_empty() {
+        return Err(Error::invalid("scopes", "choose at least one scope"));
+    }
+    for s in scopes {
+        if !SCOPES.iter().any(|(k, _)| k == s) {
+            return Err(Error::invalid("scopes", format!("unknown scope {s}")));
+        }
+    }
+    let prefix: String = ids::random_token()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
+    let token = format!("ep_{prefix}_{}", ids::random_token());
+    let id = ids::new_id();
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    store::insert(
+        &mut tx,
+        id,
+        organisation_id,
+        name,
+        &prefix,
+        &ids::token_hash(&token),
+        &scopes.join(" "),
+        now,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        now,
+        audit::Entry {
+            actor,
+            action: "apikey.issued",
+            subject: &format!("key:{id}"),
+            office_id: None,
+            details: serde_json::json!({ "organisation": organisation_id, "scopes": scopes, "prefix": prefix }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(key = %id, organisation = %organisation_id, "API key issued");
+    Ok(IssuedKey { id, token })
+}
+
+pub async fn revoke(app: &App, actor: &Actor, id: Uuid) -> Result<(), Error> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if !store::revoke(&mut tx, id, now).await? {
+        return Err(Error::NotFound);
+    }
+    audit::append(
+        &mut tx,
+        now,
+        audit::Entry {
+            actor,
+            action: "apikey.revoked",
+            subject: &format!("key:{id}"),
+            office_id: None,
+            details: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+pub async fn create_organisation(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+    kind: &str,
+) -> Result<Uuid, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::invalid("name", "must be 1 to 200 characters"));
+    }
+    if !matches!(kind, "agency" | "business") {
+        return Err(Error::invalid("kind", "must be agency or business"));
+    }
+    let id = ids::new_id();
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    store::insert_organisation(&mut tx, id, name, kind, now)
+        .await
+        .map_err(|e| match e {
+            Error::Conflict(_) => Error::invalid("name", "an organisation with this name exists"),
+            e => e,
+        })?;
+    audit::append(
+        &mut tx,
+        now,
+        audit::Entry {
+            actor,
+            action: "organisation.created",
+            subject: &format!("organisation:{id}"),
+            office_id: None,
+            details: serde_json::json!({ "kind": kind }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_shape() {
+        assert_eq!(
+            split_key(&format!("ep_abcdEFGH_{}", "x".repeat(43))),
+            Some("abcdEFGH")
+        );
+        assert_eq!(split_key("ep_short_xxx"), None);
+        assert_eq!(split_key("Bearer whatever"), None);
+    }
+}

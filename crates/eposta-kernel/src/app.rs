@@ -1,0 +1,126 @@
+//! The application state every handler, job and command shares.
+
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::db::{Db, DbOptions};
+use crate::error::Error;
+
+/// Cheap to clone; everything inside is shared.
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+pub struct AppInner {
+    pub config: Config,
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    /// Key material for HMACs (CSRF tokens, keyed hashes of personal data).
+    pub secret: SecretString,
+}
+
+impl Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .field("backend", &self.db.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Opens the database and loads (or creates) the secret key. Migrations are the caller's
+    /// choice: `serve` applies them, `worker` expects them.
+    pub async fn open(config: Config) -> Result<App, Error> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            Error::Config(format!(
+                "EPOSTA_DATA_DIR {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+        let db = Db::connect(
+            &config.database_url(),
+            &DbOptions {
+                max_connections: config.db_max_connections,
+                ..DbOptions::default()
+            },
+        )
+        .await?;
+        let secret = match &config.secret_key {
+            Some(s) => s.clone(),
+            None => load_or_create_secret(&config.data_dir.join("keys"))?,
+        };
+        Ok(App::from_parts(config, db, Arc::new(SystemClock), secret))
+    }
+
+    pub fn from_parts(config: Config, db: Db, clock: Arc<dyn Clock>, secret: SecretString) -> App {
+        App(Arc::new(AppInner {
+            config,
+            db,
+            clock,
+            secret,
+        }))
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// HMAC-SHA256 under the installation's secret, hex; for keyed hashes of personal data
+    /// and of e-mail addresses in throttling records.
+    pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.secret.expose_secret().as_bytes())
+                .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// The secret lives in `<data_dir>/keys/secret.key`, created on first start with a warning,
+/// because several processes must share it (put it in `EPOSTA_SECRET_KEY` in production).
+fn load_or_create_secret(dir: &Path) -> Result<SecretString, Error> {
+    let path = dir.join("secret.key");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim();
+        if s.len() >= 32 {
+            return Ok(SecretString::from(s.to_owned()));
+        }
+        return Err(Error::Config(format!(
+            "{} is shorter than 32 characters",
+            path.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+    let secret = crate::ids::random_token();
+    write_private(&path, &secret).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    tracing::warn!(path = %path.display(), "generated a new secret key; set EPOSTA_SECRET_KEY in production");
+    Ok(SecretString::from(secret))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(contents.as_bytes())
+}

@@ -1,0 +1,95 @@
+//! The HTTP layer shared by every capability: the role-matrix router, principals, CSRF,
+//! errors, extractors, pages and the operational endpoints.
+
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod page;
+pub mod principal;
+pub mod routes;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+pub use routes::{Access, RouteSpec, Routes};
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Builds the whole application from the routes of the kernel and every capability.
+pub fn build(app: App, routes: Routes) -> Router {
+    let limit = app.config.body_limit;
+    let (_, router) = routes.into_parts();
+    router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(page::render_errors))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), csrf::ensure_token))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), principal::resolve))
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(axum::Extension(csrf::BodyLimit(limit)))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // The path only: query strings can carry tokens.
+                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            error::ApiError(error::Problem::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; it has been logged",
+            ))
+            .into_response_boxed()
+        }))
+        .with_state(app)
+}
+
+impl error::ApiError {
+    fn into_response_boxed(self) -> axum::response::Response {
+        axum::response::IntoResponse::into_response(self)
+    }
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    error::problem_response(
+        uri.path(),
+        error::Problem::new(axum::http::StatusCode::NOT_FOUND, "not_found", "not found"),
+    )
+}

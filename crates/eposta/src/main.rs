@@ -1,0 +1,29 @@
+//! The `eposta` binary: `serve` (HTTP and workers), `worker` (workers only), `migrate`, and
+//! the operator commands.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("eposta: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("eposta: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,138 @@
+-- Foundation: offices, accounts, sessions, API keys, jobs, outbox, audit log, idempotency.
+-- The SQLite twin is migrations/sqlite/0001_foundation.sql; keep them in step.
+
+CREATE TABLE offices (
+    id            UUID PRIMARY KEY NOT NULL,
+    code          TEXT NOT NULL UNIQUE,
+    postal_code   TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    municipality  TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    latitude      DOUBLE PRECISION,
+    longitude     DOUBLE PRECISION,
+    opening_hours TEXT,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX offices_postal_code ON offices (postal_code);
+
+CREATE TABLE users (
+    id             UUID PRIMARY KEY NOT NULL,
+    email          TEXT NOT NULL UNIQUE,
+    password_hash  TEXT NOT NULL,
+    display_name   TEXT NOT NULL DEFAULT '',
+    role           TEXT NOT NULL CHECK (role IN ('citizen', 'clerk', 'manager', 'admin')),
+    office_id      UUID REFERENCES offices (id),
+    lang           TEXT NOT NULL DEFAULT 'sr-Cyrl' CHECK (lang IN ('sr-Cyrl', 'sr-Latn', 'en')),
+    email_verified BOOLEAN NOT NULL DEFAULT FALSE,
+    disabled       BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    CHECK ((role IN ('clerk', 'manager')) = (office_id IS NOT NULL))
+);
+CREATE INDEX users_office ON users (office_id);
+
+-- One-time links sent by e-mail (confirmation, password reset); only the hash is kept.
+CREATE TABLE email_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id    UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('confirm', 'reset')),
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ
+);
+
+CREATE TABLE sessions (
+    id           UUID PRIMARY KEY NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    user_id      UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at   TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+-- Failed logins, for throttling per account and per address. The account is a keyed hash of
+-- the e-mail, so attempts on accounts that do not exist look the same as on those that do.
+CREATE TABLE login_failures (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_key TEXT NOT NULL,
+    address     TEXT NOT NULL,
+    at          TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX login_failures_account ON login_failures (account_key, at);
+CREATE INDEX login_failures_address ON login_failures (address, at);
+
+CREATE TABLE organisations (
+    id         UUID PRIMARY KEY NOT NULL,
+    name       TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL CHECK (kind IN ('agency', 'business')),
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id              UUID PRIMARY KEY NOT NULL,
+    organisation_id UUID NOT NULL REFERENCES organisations (id),
+    name            TEXT NOT NULL,
+    prefix          TEXT NOT NULL,
+    key_hash        TEXT NOT NULL UNIQUE,
+    scopes          TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
+    last_used_at    TIMESTAMPTZ,
+    revoked_at      TIMESTAMPTZ
+);
+CREATE INDEX api_keys_organisation ON api_keys (organisation_id);
+
+-- The job queue. A job is inserted in the same transaction as the write that causes it.
+CREATE TABLE jobs (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    priority     INTEGER NOT NULL DEFAULT 0,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 10,
+    run_at       TIMESTAMPTZ NOT NULL,
+    locked_until TIMESTAMPTZ,
+    locked_by    TEXT,
+    last_error   TEXT,
+    created_at   TIMESTAMPTZ NOT NULL,
+    failed_at    TIMESTAMPTZ
+);
+CREATE INDEX jobs_due ON jobs (failed_at, run_at, priority);
+
+-- E-mails and SMS on their way out; the admin console shows this table.
+CREATE TABLE outbox (
+    id         UUID PRIMARY KEY NOT NULL,
+    channel    TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    recipient  TEXT NOT NULL,
+    subject    TEXT NOT NULL DEFAULT '',
+    body       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('held', 'queued', 'sent', 'failed')),
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    sent_at    TIMESTAMPTZ
+);
+CREATE INDEX outbox_created ON outbox (created_at);
+
+-- Append-only; each entry carries the hash of the one before (see audit.rs).
+CREATE TABLE audit_log (
+    seq        BIGINT PRIMARY KEY,
+    at         TIMESTAMPTZ NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    office_id  UUID,
+    details    TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+
+CREATE TABLE idempotency_keys (
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER,
+    body         BYTEA,
+    content_type TEXT,
+    created_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (scope, key)
+);
