@@ -191,6 +191,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
     fn layers_file_then_environment_and_names_bad_keys() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("eposta.toml", "listen = \"0.0.0.0:9000\"\nworkers = 4\n")?;

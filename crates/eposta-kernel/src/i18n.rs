@@ -79,10 +79,12 @@ fn parse_catalogue(name: &str, text: &str) -> Catalogue {
 }
 
 /// The catalogues are flat TOML tables of strings; nested tables make dotted keys.
-fn toml_flat(text: &str) -> Result<Catalogue, figment::Error> {
+fn toml_flat(text: &str) -> Result<Catalogue, String> {
     use figment::Figment;
     use figment::providers::{Format, Toml};
-    let value: figment::value::Dict = Figment::from(Toml::string(text)).extract()?;
+    let value: figment::value::Dict = Figment::from(Toml::string(text))
+        .extract()
+        .map_err(|e| e.to_string())?;
     let mut out = Catalogue::new();
     flatten("", &value, &mut out);
     Ok(out)

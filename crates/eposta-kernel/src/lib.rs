@@ -18,6 +18,8 @@ pub mod jobs;
 pub mod money;
 pub mod notify;
 pub mod offices;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod web;
 
 pub use app::App;

@@ -26,6 +26,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Builds the whole application from the routes of the kernel and every capability.
 pub fn build(app: App, routes: Routes) -> Router {
     let limit = app.config.body_limit;
+    ops::prometheus();
     let (_, router) = routes.into_parts();
     router
         .fallback(not_found)

@@ -1,0 +1,6 @@
+//! The kernel's integration tests: one binary, driving the router in-process on SQLite, or on
+//! PostgreSQL when `EPOSTA_TEST_PG_URL` is set.
+
+mod accounts;
+mod role_matrix;
+mod shell;
