@@ -1,14 +1,20 @@
-//! The `Notifier`: e-mail and SMS to people. Messages are written to the outbox table in the
+//! The notifier: e-mail and SMS to people. Messages are written to the outbox table in the
 //! caller's transaction (so a message exists exactly when the change that caused it does);
-//! the admin console shows the outbox. Delivery transports (SMTP now, SMPP later) are run by
-//! jobs; without a transport a message stays `held` in the outbox.
+//! the admin console shows the outbox. Delivery is a job enqueued in the same transaction
+//! ([`email::DeliverEmail`] over SMTP; SMS over SMPP comes later); without a transport for
+//! its channel a message stays `held` in the outbox.
+
+pub mod email;
+pub mod store;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::app::App;
 use crate::db::{Exec, Tx};
-use crate::db_run;
 use crate::error::Error;
+
+pub use store::{OutboxRow, recent};
 
 /// A channel of the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,62 +41,69 @@ pub struct Message {
     pub body: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OutboxRow {
-    pub id: Uuid,
-    pub channel: String,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub status: String,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
+/// The state of an outbox message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// No transport for its channel: kept for the admin console, not sent.
+    Held,
+    /// A delivery job will send it.
+    Queued,
+    Sent,
+    /// Delivery gave up (see `last_error`).
+    Failed,
 }
 
-/// Puts a message in the outbox, `queued` when a transport for its channel will take it,
-/// `held` otherwise. Returns its id.
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Held => "held",
+            Status::Queued => "queued",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "held" => Some(Status::Held),
+            "queued" => Some(Status::Queued),
+            "sent" => Some(Status::Sent),
+            "failed" => Some(Status::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// Puts a message in the outbox in the caller's transaction and returns its id. An e-mail is
+/// `queued` with a [`email::DeliverEmail`] job beside it when SMTP is configured; anything
+/// else (SMS for now) is `held`.
 pub async fn queue(
+    app: &App,
     tx: &mut Tx,
     now: DateTime<Utc>,
     msg: &Message,
-    transport_available: bool,
 ) -> Result<Uuid, Error> {
-    let id = crate::ids::new_id();
-    let status = if transport_available {
-        "queued"
-    } else {
-        "held"
+    let deliver = match msg.channel {
+        Channel::Email => app.mailer.is_some(),
+        // The SMPP transport comes with the SMS capability.
+        Channel::Sms => false,
     };
-    db_run!(tx, |c| sqlx::query(
-        "INSERT INTO outbox (id, channel, recipient, subject, body, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    )
-    .bind(id)
-    .bind(msg.channel.as_str())
-    .bind(&msg.recipient)
-    .bind(&msg.subject)
-    .bind(&msg.body)
-    .bind(status)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let status = if deliver {
+        Status::Queued
+    } else {
+        Status::Held
+    };
+    let id = crate::ids::new_id();
+    store::insert(tx, id, msg, status, now).await?;
+    if deliver {
+        crate::jobs::enqueue(tx, now, &email::DeliverEmail { outbox_id: id }).await?;
+    }
     Ok(id)
 }
 
-/// The newest outbox messages, for the admin console.
-pub async fn recent(c: &mut impl Exec, limit: i64) -> Result<Vec<OutboxRow>, Error> {
-    Ok(db_run!(c, |c| {
-        sqlx::query_as::<_, OutboxRow>(
-        "SELECT id, channel, recipient, subject, body, status, attempts, last_error, created_at, sent_at \
-         FROM outbox ORDER BY created_at DESC LIMIT $1"
-    )
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await
-    })?)
+/// One outbox message.
+pub async fn get(c: &mut impl Exec, id: Uuid) -> Result<Option<OutboxRow>, Error> {
+    store::by_id(c, id).await
 }
 
 /// Masks a phone number or e-mail address for display: `+381 6•• ••• •67`, `a•••@example.rs`.

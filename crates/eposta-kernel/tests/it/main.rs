@@ -3,5 +3,6 @@
 
 mod accounts;
 mod jobs;
+mod notify;
 mod role_matrix;
 mod shell;
