@@ -10,6 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::{Db, DbOptions};
 use crate::error::Error;
+use crate::notify::email::{self, EmailTransport};
 
 /// Cheap to clone; everything inside is shared.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppInner {
     pub clock: Arc<dyn Clock>,
     /// Key material for HMACs (CSRF tokens, keyed hashes of personal data).
     pub secret: SecretString,
+    /// Carries e-mail on (SMTP when `smtp_url` is set); none means e-mail is held.
+    pub mailer: Option<Arc<dyn EmailTransport>>,
 }
 
 impl Deref for App {
@@ -35,6 +38,7 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("config", &self.config)
             .field("backend", &self.db.backend())
+            .field("mailer", &self.mailer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -64,12 +68,26 @@ impl App {
         Ok(App::from_parts(config, db, Arc::new(SystemClock), secret))
     }
 
+    /// Assembles an app; the e-mail transport follows the configuration.
     pub fn from_parts(config: Config, db: Db, clock: Arc<dyn Clock>, secret: SecretString) -> App {
+        let mailer = email::transport_from_config(&config);
         App(Arc::new(AppInner {
             config,
             db,
             clock,
             secret,
+            mailer,
+        }))
+    }
+
+    /// The same app with another e-mail transport (tests use failing or recording ones).
+    pub fn with_mailer(&self, mailer: Option<Arc<dyn EmailTransport>>) -> App {
+        App(Arc::new(AppInner {
+            config: self.config.clone(),
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            secret: self.secret.clone(),
+            mailer,
         }))
     }
 

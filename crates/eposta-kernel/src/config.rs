@@ -74,7 +74,7 @@ impl Default for Config {
 }
 
 /// Environment variables that start with `EPOSTA_` but are not settings.
-const NOT_SETTINGS: &[&str] = &["CONFIG", "TEST_PG_URL"];
+const NOT_SETTINGS: &[&str] = &["CONFIG", "TEST_PG_URL", "TEST_NO_SMTP"];
 
 impl Config {
     /// Loads the layers. `file` is the TOML file to read if it exists.
@@ -105,6 +105,7 @@ impl Config {
         if let Some(url) = &self.database_url {
             crate::db::Backend::from_url(url.expose_secret())?;
         }
+        crate::notify::email::check_config(self)?;
         if self.body_limit < 1024 {
             return Err(Error::Config(
                 "EPOSTA_BODY_LIMIT must be at least 1024 bytes".into(),
@@ -210,6 +211,34 @@ mod tests {
             assert!(err.contains("EPOSTA_LISTEN"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn checks_mail_settings_only_when_smtp_is_set() {
+        let c = Config {
+            mail_from: "nobody".into(),
+            ..Config::default()
+        };
+        assert!(c.check().is_ok(), "without SMTP the sender is unused");
+        let c = Config {
+            smtp_url: Some(SecretString::from("smtp://127.0.0.1:2525")),
+            ..Config::default()
+        };
+        assert!(c.check().is_ok(), "the default sender is an address");
+        let c = Config {
+            smtp_url: Some(SecretString::from("smtp://127.0.0.1:2525")),
+            mail_from: "nobody".into(),
+            ..Config::default()
+        };
+        let err = c.check().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("EPOSTA_MAIL_FROM"), "{err}");
+        let c = Config {
+            smtp_url: Some(SecretString::from("gopher://u:hunter4@mail")),
+            ..Config::default()
+        };
+        let err = c.check().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("EPOSTA_SMTP_URL"), "{err}");
+        assert!(!err.contains("hunter4"), "{err}");
     }
 
     #[test]

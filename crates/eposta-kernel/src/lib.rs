@@ -35,7 +35,7 @@ pub fn routes() -> web::Routes {
 
 /// The kernel's job kinds.
 pub fn jobs() -> jobs::Registry {
-    jobs::Registry::new()
+    jobs::Registry::new().register::<notify::email::DeliverEmail>()
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

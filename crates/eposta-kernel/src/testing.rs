@@ -20,6 +20,7 @@ use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::db::{Db, DbOptions};
 use crate::jobs::Registry;
+use crate::notify::email::EmailTransport;
 use crate::offices::store::{self as office_store, OfficeFields};
 use crate::web::Routes;
 
@@ -100,6 +101,7 @@ pub struct TestAppBuilder {
     routes: Routes,
     registry: Registry,
     config: Config,
+    email_transport: Option<Arc<dyn EmailTransport>>,
 }
 
 impl TestAppBuilder {
@@ -118,6 +120,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Carries e-mail with `transport` instead of what the config says (SMTP or none).
+    pub fn email_transport(mut self, transport: Arc<dyn EmailTransport>) -> Self {
+        self.email_transport = Some(transport);
+        self
+    }
+
     pub async fn build(self) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = self.config;
@@ -130,6 +138,10 @@ impl TestAppBuilder {
             Arc::new(clock.clone()),
             SecretString::from("test-secret-key-of-sufficient-length"),
         );
+        let app = match self.email_transport {
+            Some(transport) => app.with_mailer(Some(transport)),
+            None => app,
+        };
         let router = crate::web::build(app.clone(), self.routes);
         TestApp {
             app,
@@ -148,6 +160,7 @@ impl TestApp {
             routes: crate::routes(),
             registry: crate::jobs(),
             config: Config::default(),
+            email_transport: None,
         }
     }
 

@@ -66,7 +66,7 @@ pub async fn register_citizen(app: &App, r: Registration) -> Result<(), Error> {
                 &[("url", &format!("{}/password-reset", app.config.public_url))],
             ),
         };
-        notify::queue(&mut tx, now, &msg, app.config.smtp_url.is_some()).await?;
+        notify::queue(app, &mut tx, now, &msg).await?;
         tx.commit().await?;
         return Ok(());
     }
@@ -107,7 +107,7 @@ pub async fn register_citizen(app: &App, r: Registration) -> Result<(), Error> {
             )],
         ),
     };
-    notify::queue(&mut tx, now, &msg, app.config.smtp_url.is_some()).await?;
+    notify::queue(app, &mut tx, now, &msg).await?;
     audit::append(
         &mut tx,
         now,
@@ -271,7 +271,7 @@ pub async fn request_password_reset(app: &App, email: &str) -> Result<(), Error>
             )],
         ),
     };
-    notify::queue(&mut tx, now, &msg, app.config.smtp_url.is_some()).await?;
+    notify::queue(app, &mut tx, now, &msg).await?;
     tx.commit().await
 }
 

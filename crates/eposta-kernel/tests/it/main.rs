@@ -2,5 +2,7 @@
 //! PostgreSQL when `EPOSTA_TEST_PG_URL` is set.
 
 mod accounts;
+mod jobs;
+mod notify;
 mod role_matrix;
 mod shell;
