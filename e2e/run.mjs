@@ -1,0 +1,323 @@
+// Browser tests for ePošta: Debian's Chromium driven by playwright-core, every page checked
+// with axe-core. Run by .ci/run against `eposta serve --demo`; by hand:
+//
+//   cd e2e && npm ci && E2E_BASE_URL=http://127.0.0.1:8080 node run.mjs
+//
+// Adding a page: put its path in PUBLIC_PAGES (anyone) or in its role's `pages` below. Every
+// page listed is opened, must answer below 400 in the language the visitor chose, and must
+// have no `serious` or `critical` axe violation.
+
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+// ---------------------------------------------------------------------------------------
+// Pages to visit. Add yours here.
+// ---------------------------------------------------------------------------------------
+
+/** Pages anyone may open without logging in. */
+const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset'];
+
+/**
+ * One entry per demo account (see the README). `landing` is where the role arrives after
+ * logging in; `h1` (optional) is the landing page's heading in each language; `pages` are
+ * the other pages of that role (visited after switching to English, to check the language
+ * is remembered); `keyboard: true` logs in with the keyboard only.
+ */
+const ROLES = [
+  {
+    role: 'clerk',
+    email: 'clerk@demo.eposta.rs',
+    password: 'demo-clerk-password',
+    landing: '/counter',
+    h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
+    pages: ['/'],
+    keyboard: true,
+  },
+  {
+    role: 'citizen',
+    email: 'citizen@demo.eposta.rs',
+    password: 'demo-citizen-password',
+    landing: '/me',
+    h1: { 'sr-Cyrl': 'Моја еПошта', 'sr-Latn': 'Moja ePošta', en: 'My ePošta' },
+    pages: ['/'],
+  },
+  {
+    role: 'manager',
+    email: 'manager@demo.eposta.rs',
+    password: 'demo-manager-password',
+    landing: '/counter',
+    h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
+    pages: ['/'],
+  },
+  {
+    role: 'admin',
+    email: 'admin@demo.eposta.rs',
+    password: 'demo-admin-password',
+    landing: '/admin',
+    h1: { 'sr-Cyrl': 'Администрација', 'sr-Latn': 'Administracija', en: 'Administration' },
+    pages: ['/'],
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+
+const BASE_URL = (process.env.E2E_BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+/** axe impacts that fail the run; the others are printed as warnings. */
+const FAILING_IMPACTS = new Set(['serious', 'critical']);
+/** The language a fresh visitor gets: the browser asks for Serbian. */
+const FIRST_LANG = 'sr-Cyrl';
+const SWITCH_TO = ['sr-Latn', 'en'];
+/** How long any one wait may take: the server is local. */
+const TIMEOUT_MS = 10_000;
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+
+const failures = [];
+let axeRuns = 0;
+
+function fail(where, message) {
+  failures.push(`${where}: ${message}`);
+  console.log(`  FAIL ${where}: ${message}`);
+}
+
+function check(where, ok, message) {
+  if (!ok) fail(where, message);
+  return ok;
+}
+
+function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+/** Runs axe on the page as it is now; records serious/critical violations. */
+async function audit(page, label) {
+  // Evaluated through the DevTools protocol rather than added as a <script>: our pages send
+  // `script-src 'self'`, which (rightly) blocks an inline script tag, and bypassing the CSP
+  // would hide the CSP errors this suite reports.
+  await page.evaluate(AXE_SOURCE);
+  const results = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { resultTypes: ['violations'] }),
+  );
+  axeRuns += 1;
+  for (const v of results.violations) {
+    const targets = v.nodes.map((n) => n.target.join(' ')).join(' | ');
+    const line = `axe ${v.impact} ${v.id} (${v.help}) on ${pathOf(page)}, nodes: ${targets}`;
+    if (FAILING_IMPACTS.has(v.impact)) {
+      fail(label, line);
+      for (const n of v.nodes) console.log(`       ${n.target.join(' ')}: ${n.failureSummary}`);
+    } else {
+      console.log(`  warn ${label}: ${line}`);
+    }
+  }
+}
+
+/** What every page must satisfy: the document's language and, if given, its h1; no axe
+ * violation and no error in the browser. */
+async function checkPage(page, label, lang, h1) {
+  const before = failures.length;
+  const htmlLang = await page.locator('html').getAttribute('lang');
+  check(label, htmlLang === lang, `<html lang> is ${JSON.stringify(htmlLang)}, expected ${lang}`);
+  const current = await page.locator(`nav.langs a[hreflang="${lang}"]`).getAttribute('aria-current');
+  check(label, current === 'true', `the language switcher does not mark ${lang} as current`);
+  const h1s = page.locator('h1');
+  const heading = (await h1s.count()) > 0 ? (await h1s.first().textContent()).trim() : '';
+  if (h1 !== undefined) {
+    check(label, heading === h1, `h1 is ${JSON.stringify(heading)}, expected ${JSON.stringify(h1)}`);
+  } else {
+    check(label, heading.length > 0, 'the page has no h1 text');
+  }
+  await audit(page, label);
+  const problems = browserProblems.get(page) ?? [];
+  for (const p of problems.splice(0)) fail(label, p);
+  if (failures.length === before) console.log(`  ok   ${label}`);
+}
+
+/** Opens a path; fails on a status of 400 or more. */
+async function visit(page, path, label) {
+  const res = await page.goto(BASE_URL + path);
+  const status = res ? res.status() : 0;
+  return check(label, status > 0 && status < 400, `GET ${path} answered ${status}`);
+}
+
+/** Follows the language switcher's link and checks that the page stays where it was. */
+async function switchLanguage(page, lang, label) {
+  const before = pathOf(page);
+  // The link goes through /lang/{code} and is redirected back: wait for the new document.
+  await Promise.all([page.waitForEvent('load'), page.locator(`nav.langs a[hreflang="${lang}"]`).click()]);
+  check(label, pathOf(page) === before, `the switch to ${lang} went to ${pathOf(page)}, not back to ${before}`);
+}
+
+/** Submits the login form with `action` and checks that the server let the user in. */
+async function submitLogin(page, r, label, action) {
+  await Promise.all([page.waitForEvent('load'), action()]);
+  if (pathOf(page) === '/login') {
+    const error = page.locator('main .error');
+    const why = (await error.count()) > 0 ? (await error.first().textContent()).trim() : 'no message';
+    fail(label, `the login of ${r.email} was refused: ${why}`);
+    return false;
+  }
+  return true;
+}
+
+async function loginWithMouse(page, r, label) {
+  await page.locator('#email').fill(r.email);
+  await page.locator('#password').fill(r.password);
+  return submitLogin(page, r, label, () =>
+    page.locator('main form[action="/login"] button[type="submit"]').click(),
+  );
+}
+
+/** Logs in with the keyboard only: reach the e-mail field, type, Tab, type, Enter. */
+async function loginWithKeyboard(page, r, label) {
+  const focused = () => page.evaluate(() => document.activeElement?.id ?? '');
+  // The e-mail field has autofocus; if it does not, Tab must reach it.
+  for (let i = 0; i < 40 && (await focused()) !== 'email'; i += 1) {
+    await page.keyboard.press('Tab');
+  }
+  if (!check(label, (await focused()) === 'email', 'Tab never reaches the e-mail field')) return false;
+  await page.keyboard.type(r.email);
+  await page.keyboard.press('Tab');
+  if (!check(label, (await focused()) === 'password', 'Tab from the e-mail field does not reach the password field')) {
+    return false;
+  }
+  await page.keyboard.type(r.password);
+  return submitLogin(page, r, label, () => page.keyboard.press('Enter'));
+}
+
+/** Problems the browser reported on a page since the last checkPage: script errors, CSP
+ * violations, sub-resources answering 400 or more. */
+const browserProblems = new WeakMap();
+
+/** A fresh browser profile whose user asks for Serbian, with short waits. */
+async function newContext(browser) {
+  const context = await browser.newContext({ locale: 'sr-RS' });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(TIMEOUT_MS);
+  context.on('page', (page) => {
+    const problems = [];
+    browserProblems.set(page, problems);
+    page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
+    page.on('console', (m) => {
+      // A failed load is reported below with its URL (the browser's own /favicon.ico
+      // request is not a page resource and is left out there).
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+        problems.push(`console error: ${m.text()}`);
+      }
+    });
+    page.on('response', (res) => {
+      if (res.status() >= 400 && res.request().resourceType() !== 'document') {
+        problems.push(`${res.request().resourceType()} ${res.url()} answered ${res.status()}`);
+      }
+    });
+  });
+  return context;
+}
+
+async function testPublic(browser) {
+  console.log('anonymous visitor');
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  try {
+    for (const path of PUBLIC_PAGES) {
+      const label = `anonymous ${path}`;
+      if (await visit(page, path, label)) await checkPage(page, label, FIRST_LANG);
+    }
+    await page.screenshot({ path: `${SCREENSHOTS}anonymous.png`, fullPage: true });
+  } catch (e) {
+    fail('anonymous', e.message);
+  } finally {
+    await context.close();
+  }
+}
+
+async function testRole(browser, r) {
+  console.log(`${r.role} (${r.email})`);
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const label = (what) => `${r.role} ${what}`;
+  try {
+    if (!(await visit(page, '/login', label('/login')))) return;
+    const loggedIn = r.keyboard
+      ? await loginWithKeyboard(page, r, label('keyboard login'))
+      : await loginWithMouse(page, r, label('login'));
+    if (!loggedIn) return;
+    if (!check(label('login'), pathOf(page) === r.landing, `landed on ${pathOf(page)}, expected ${r.landing}`)) {
+      return;
+    }
+
+    // The landing page in the first language, then in each other one via the switcher.
+    await checkPage(page, label(`${r.landing} [${FIRST_LANG}]`), FIRST_LANG, r.h1?.[FIRST_LANG]);
+    await page.screenshot({ path: `${SCREENSHOTS}${r.role}.png`, fullPage: true });
+    for (const lang of SWITCH_TO) {
+      await switchLanguage(page, lang, label(`switch to ${lang}`));
+      await checkPage(page, label(`${r.landing} [${lang}]`), lang, r.h1?.[lang]);
+    }
+
+    // The last language chosen stays on every other page.
+    const lang = SWITCH_TO[SWITCH_TO.length - 1];
+    for (const path of r.pages) {
+      if (await visit(page, path, label(path))) await checkPage(page, label(`${path} [${lang}]`), lang);
+    }
+
+    // Back to the first language, so the account (which remembers it) starts there next time.
+    await visit(page, r.landing, label(r.landing));
+    await switchLanguage(page, FIRST_LANG, label(`switch to ${FIRST_LANG}`));
+    await checkPage(page, label(`${r.landing} [${FIRST_LANG} again]`), FIRST_LANG, r.h1?.[FIRST_LANG]);
+
+    // Log out with the header's button; the landing page then asks for a login.
+    await Promise.all([page.waitForEvent('load'), page.locator('header form[action="/logout"] button').click()]);
+    check(label('logout'), pathOf(page) === '/', `logging out went to ${pathOf(page)}, not /`);
+    check(label('logout'), (await page.locator('header form[action="/logout"]').count()) === 0,
+      'the logout button is still shown after logging out');
+    await page.goto(BASE_URL + r.landing);
+    check(label('logout'), pathOf(page) === '/login', `after logout ${r.landing} shows ${pathOf(page)}, not /login`);
+  } catch (e) {
+    fail(r.role, e.message.split('\n')[0]);
+  } finally {
+    await context.close();
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  await mkdir(SCREENSHOTS, { recursive: true });
+  console.log(`e2e against ${BASE_URL} with ${CHROMIUM}`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    await testPublic(browser);
+    for (const r of ROLES) await testRole(browser, r);
+  } finally {
+    await browser.close();
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (failures.length > 0) {
+    console.error(`\ne2e FAILED: ${failures.length} problem(s) (${axeRuns} pages audited, ${secs}s):`);
+    for (const f of failures) console.error(`  - ${f}`);
+    process.exit(1);
+  }
+  console.log(`e2e passed: ${axeRuns} pages audited with axe, no serious or critical violation (${secs}s)`);
+  console.log(`screenshots in ${SCREENSHOTS}`);
+}
+
+main().catch((e) => {
+  console.error(`e2e FAILED: ${e.stack || e}`);
+  process.exit(1);
+});
