@@ -93,6 +93,19 @@ pub async fn recent(c: &mut impl Exec, limit: i64) -> Result<Vec<OutboxRow>, Err
     })?)
 }
 
+/// One outbox message, for the admin console's detail page.
+pub async fn by_id(c: &mut impl Exec, id: Uuid) -> Result<Option<OutboxRow>, Error> {
+    Ok(db_run!(c, |c| {
+        sqlx::query_as::<_, OutboxRow>(
+        "SELECT id, channel, recipient, subject, body, status, attempts, last_error, created_at, sent_at \
+         FROM outbox WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    })?)
+}
+
 /// Masks a phone number or e-mail address for display: `+381 6•• ••• •67`, `a•••@example.rs`.
 pub fn mask_recipient(r: &str) -> String {
     if let Some((local, domain)) = r.split_once('@') {

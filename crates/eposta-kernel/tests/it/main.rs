@@ -2,6 +2,7 @@
 //! PostgreSQL when `EPOSTA_TEST_PG_URL` is set.
 
 mod accounts;
+mod admin;
 mod audit;
 mod role_matrix;
 mod shell;
