@@ -79,10 +79,14 @@ pub async fn list_users(
     limit: i64,
 ) -> Result<Vec<UserRow>, Error> {
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE ($1 = '' OR email LIKE $2 OR display_name LIKE $2) \
+        "SELECT {USER_COLUMNS} FROM users \
+         WHERE ($1 = '' OR LOWER(email) LIKE $2 OR LOWER(display_name) LIKE $2) \
          ORDER BY created_at DESC LIMIT $3"
     );
-    let pattern = format!("%{}%", search.replace(['%', '_'], ""));
+    // Case-insensitive on both databases (PostgreSQL's LIKE is not); SQLite's LOWER folds
+    // ASCII only, so Cyrillic names match there in the case typed. Wildcards and
+    // PostgreSQL's escape character are dropped from the search: it is a plain substring.
+    let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_', '\\'], ""));
     Ok(db_run!(c, |c| sqlx::query_as::<_, UserRow>(&sql)
         .bind(search)
         .bind(&pattern)

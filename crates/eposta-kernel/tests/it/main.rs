@@ -2,6 +2,8 @@
 //! PostgreSQL when `EPOSTA_TEST_PG_URL` is set.
 
 mod accounts;
+mod admin;
+mod audit;
 mod jobs;
 mod notify;
 mod role_matrix;
