@@ -57,7 +57,7 @@ const ROLES = [
     password: 'demo-admin-password',
     landing: '/admin',
     h1: { 'sr-Cyrl': 'Администрација', 'sr-Latn': 'Administracija', en: 'Administration' },
-    pages: ['/'],
+    pages: ['/', '/admin/users', '/admin/keys', '/admin/outbox', '/admin/audit'],
   },
 ];
 
