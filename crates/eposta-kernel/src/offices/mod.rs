@@ -3,4 +3,5 @@
 
 pub mod domain;
 pub mod import;
+pub mod service;
 pub mod store;
