@@ -30,6 +30,8 @@ pub fn routes() -> web::Routes {
     web::Routes::new()
         .merge(web::ops::routes())
         .merge(accounts::pages::routes())
+        .merge(offices::pages::routes())
+        .merge(offices::api::routes())
         .get("/static/app.css", web::Access::Public, stylesheet)
 }
 
