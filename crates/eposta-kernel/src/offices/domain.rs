@@ -304,13 +304,14 @@ pub const MAX_SEARCH: usize = 100;
 ///
 /// Capitalised variants are there because SQLite's `LOWER()` folds ASCII only: on SQLite a
 /// Cyrillic search matches data that is in lower case or capitalised like the query, not
-/// "НОВИ САД" in capitals (docs/offices-csv.md). `%` and `_` are dropped: they are not in
-/// office data and would otherwise be wildcards.
+/// "НОВИ САД" in capitals (docs/offices-csv.md). `%`, `_` and backslashes are dropped:
+/// they are not in office data, and in `LIKE` they are wildcards or (on PostgreSQL) the
+/// escape character.
 pub fn search_patterns(q: &str) -> Vec<String> {
     let q: String = q
         .trim()
         .chars()
-        .filter(|c| !matches!(c, '%' | '_'))
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
         .collect();
     if q.is_empty() {
         return Vec::new();
@@ -439,7 +440,7 @@ mod tests {
         let p = search_patterns("НОВИ сад");
         assert!(p.contains(&"%Нови Сад%".to_owned()), "{p:?}");
         assert!(p.contains(&"%novi sad%".to_owned()), "{p:?}");
-        assert_eq!(search_patterns("  %_ "), Vec::<String>::new());
+        assert_eq!(search_patterns("  %_\\ "), Vec::<String>::new());
         assert_eq!(search_patterns("11000"), vec!["%11000%".to_owned()]);
     }
 }
