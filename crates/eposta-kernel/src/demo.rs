@@ -1,5 +1,6 @@
-//! Demo data for `eposta serve --demo`: a few post offices and one account of each role,
-//! with the credentials the README states. Seeding twice changes nothing.
+//! Demo data for `eposta serve --demo`: the sample post offices and one account of each role,
+//! with the credentials the README states. Seeding twice adds nothing (each seeding's office
+//! import is in the audit log, with nothing inserted or updated).
 
 use secrecy::SecretString;
 
@@ -9,7 +10,7 @@ use crate::accounts::store as account_store;
 use crate::app::App;
 use crate::audit::Actor;
 use crate::error::Error;
-use crate::offices::store::{self as office_store, OfficeFields};
+use crate::offices;
 
 /// (e-mail, password, role, office code, name). Public knowledge: never use in production.
 pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>, &str)] = &[
@@ -50,57 +51,22 @@ pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>, &str)] = &[
     ),
 ];
 
-fn offices() -> Vec<OfficeFields> {
-    let o = |code: &str, pc: &str, name: &str, mun: &str, addr: &str, lat: f64, lon: f64| {
-        OfficeFields {
-            code: code.into(),
-            postal_code: pc.into(),
-            name: name.into(),
-            municipality: mun.into(),
-            address: addr.into(),
-            latitude: Some(lat),
-            longitude: Some(lon),
-            opening_hours: Some("Pon–Pet 08–19, Sub 08–14".into()),
-        }
-    };
-    vec![
-        o(
-            "11101",
-            "11101",
-            "Београд 1",
-            "Стари град",
-            "Змај Јовина 17",
-            44.8176,
-            20.4569,
-        ),
-        o(
-            "21101",
-            "21101",
-            "Нови Сад 1",
-            "Нови Сад",
-            "Народних хероја 2",
-            45.2551,
-            19.8452,
-        ),
-        o(
-            "18101",
-            "18101",
-            "Ниш 1",
-            "Ниш",
-            "Вождова 13а",
-            43.3209,
-            21.8958,
-        ),
-    ]
-}
+/// The sample office registry (samples/offices.csv), loaded the way an operator's import is.
+/// It must keep the offices the demo accounts work at.
+pub const OFFICES_CSV: &str = include_str!("../../../samples/offices.csv");
 
 /// Seeds the demo data unless it is there already.
 pub async fn seed(app: &App) -> Result<(), Error> {
-    let mut tx = app.db.begin().await?;
-    for o in offices() {
-        office_store::upsert(&mut tx, &o, app.now()).await?;
+    if let Err(rejected) =
+        offices::service::import_csv(app, &Actor::System, OFFICES_CSV.as_bytes(), |_| {}).await?
+    {
+        let first = rejected.errors.first().map(ToString::to_string);
+        return Err(Error::Internal(anyhow::anyhow!(
+            "samples/offices.csv has {} bad rows, first {}",
+            rejected.bad_rows,
+            first.unwrap_or_default()
+        )));
     }
-    tx.commit().await?;
     for (email, password, role, office, name) in ACCOUNTS {
         let mut conn = app.db.conn().await?;
         let exists = account_store::user_by_email(&mut conn, email)

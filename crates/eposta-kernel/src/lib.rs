@@ -32,6 +32,8 @@ pub fn routes() -> web::Routes {
         .merge(web::ops::routes())
         .merge(accounts::pages::routes())
         .merge(admin::pages::routes())
+        .merge(offices::pages::routes())
+        .merge(offices::api::routes())
         .get("/static/app.css", web::Access::Public, stylesheet)
 }
 

@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Load registries from files (offices).
+    Import {
+        #[command(subcommand)]
+        command: crate::import::ImportCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -130,6 +135,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await?;
             println!("created {role} {id}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { command } => {
+            crate::import::run(&open(config, true).await?, command).await
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -2,6 +2,7 @@
 //! the operator commands.
 
 mod cli;
+mod import;
 
 use std::process::ExitCode;
 

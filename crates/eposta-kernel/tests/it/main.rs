@@ -6,5 +6,6 @@ mod admin;
 mod audit;
 mod jobs;
 mod notify;
+mod offices;
 mod role_matrix;
 mod shell;
