@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 // ---------------------------------------------------------------------------------------
 
 /** Pages anyone may open without logging in. */
-const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset'];
+const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd'];
 
 /**
  * One entry per demo account (see the README). `landing` is where the role arrives after
@@ -32,7 +32,7 @@ const ROLES = [
     password: 'demo-clerk-password',
     landing: '/counter',
     h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
-    pages: ['/'],
+    pages: ['/', '/counter/office'],
     keyboard: true,
   },
   {
@@ -49,7 +49,7 @@ const ROLES = [
     password: 'demo-manager-password',
     landing: '/counter',
     h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
-    pages: ['/'],
+    pages: ['/', '/counter/office', '/offices/11101/staff'],
   },
   {
     role: 'admin',
@@ -57,7 +57,7 @@ const ROLES = [
     password: 'demo-admin-password',
     landing: '/admin',
     h1: { 'sr-Cyrl': 'Администрација', 'sr-Latn': 'Administracija', en: 'Administration' },
-    pages: ['/', '/admin/users', '/admin/keys', '/admin/outbox', '/admin/audit'],
+    pages: ['/', '/admin/users', '/admin/keys', '/admin/outbox', '/admin/audit', '/admin/offices', '/admin/offices/11101', '/offices/21101/staff'],
   },
 ];
 
