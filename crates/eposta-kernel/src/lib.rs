@@ -4,6 +4,7 @@
 //! errors, operational endpoints).
 
 pub mod accounts;
+pub mod api;
 pub mod apikeys;
 pub mod app;
 pub mod audit;
@@ -30,6 +31,7 @@ pub fn routes() -> web::Routes {
     web::Routes::new()
         .merge(web::ops::routes())
         .merge(accounts::pages::routes())
+        .merge(api::routes())
         .get("/static/app.css", web::Access::Public, stylesheet)
 }
 
