@@ -5,6 +5,7 @@
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 pub mod page;
@@ -40,6 +41,11 @@ pub fn build(app: App, routes: Routes) -> Router {
     let (_, router) = routes.into_parts();
     router
         .fallback(not_found)
+        // Inside error rendering, so that a stored answer is replayed through it unchanged.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            idempotency::layer,
+        ))
         .layer(axum::middleware::from_fn(page::render_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), csrf::ensure_token))
         .layer(axum::middleware::from_fn_with_state(app.clone(), principal::resolve))

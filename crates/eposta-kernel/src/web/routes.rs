@@ -89,6 +89,10 @@ pub struct Routes {
     api_doc: utoipa::openapi::OpenApi,
 }
 
+/// Left on a response by the access guard: the request reached its handler. Middleware that
+/// must tell a handler's answer from a refusal before it (idempotency) looks for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Admitted;
 
 impl Routes {
     pub fn new() -> Self {
@@ -242,7 +246,7 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
             );
         }
     }
-    let res = if !is_api_path(&path) && !req.method().is_safe() {
+    let mut res = if !is_api_path(&path) && !req.method().is_safe() {
         match csrf::check(req).await {
             Ok(req) => next.run(req).await,
             Err(r) => return r,
@@ -250,5 +254,6 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
     } else {
         next.run(req).await
     };
+    res.extensions_mut().insert(Admitted);
     res
 }

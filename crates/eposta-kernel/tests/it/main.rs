@@ -2,5 +2,6 @@
 //! PostgreSQL when `EPOSTA_TEST_PG_URL` is set.
 
 mod accounts;
+mod api;
 mod role_matrix;
 mod shell;
