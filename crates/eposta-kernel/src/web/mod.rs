@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 pub mod page;
+pub mod pagination;
 pub mod principal;
 pub mod routes;
 
