@@ -3,5 +3,6 @@
 
 mod accounts;
 mod api;
+mod idempotency;
 mod role_matrix;
 mod shell;
