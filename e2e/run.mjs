@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 // ---------------------------------------------------------------------------------------
 
 /** Pages anyone may open without logging in. */
-const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd'];
+const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd', '/api'];
 
 /**
  * One entry per demo account (see the README). `landing` is where the role arrives after

@@ -74,7 +74,7 @@ impl Default for Config {
 }
 
 /// Environment variables that start with `EPOSTA_` but are not settings.
-const NOT_SETTINGS: &[&str] = &["CONFIG", "TEST_PG_URL", "TEST_NO_SMTP"];
+const NOT_SETTINGS: &[&str] = &["CONFIG", "TEST_PG_URL"];
 
 impl Config {
     /// Loads the layers. `file` is the TOML file to read if it exists.

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api;
 pub mod apikeys;
 pub mod app;
 pub mod audit;
@@ -34,6 +35,7 @@ pub fn routes() -> web::Routes {
         .merge(admin::pages::routes())
         .merge(offices::pages::routes())
         .merge(offices::api::routes())
+        .merge(api::routes())
         .get("/static/app.css", web::Access::Public, stylesheet)
 }
 

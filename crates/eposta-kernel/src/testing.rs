@@ -432,3 +432,18 @@ impl Client {
         );
     }
 }
+
+/// Whether a test may use a third-party peer (a Python package from `.ci/requirements.txt`,
+/// say). Present: true. Missing under CI (`CI=true`): the test fails with `install`, because
+/// CI must run every check. Missing elsewhere (a developer's fresh machine): the test says on
+/// standard error what it did not check and how to get it, and goes on without that part.
+pub fn peer_available(test: &str, available: bool, what: &str, install: &str) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{test}: {what} is required under CI: {install}");
+    }
+    eprintln!("{test}: NOT CHECKED here: {what} is not installed ({install}); CI checks it");
+    false
+}

@@ -273,3 +273,13 @@ async fn crate_workers_only(app: App) -> anyhow::Result<ExitCode> {
     app.db.close().await;
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every API route of every capability the binary serves is in the OpenAPI document, and
+    /// the document describes no route that does not exist.
+    #[test]
+    fn the_api_document_describes_every_api_route() {
+        assert_eq!(super::routes().api_mismatches(), Vec::<String>::new());
+    }
+}

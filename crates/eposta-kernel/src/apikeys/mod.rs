@@ -60,6 +60,14 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Option<KeyHolder>, E
     }))
 }
 
+/// The calling key as its holder may see it: name, prefix, scopes and organisation.
+pub async fn describe(app: &App, key: &KeyHolder) -> Result<store::KeyRow, Error> {
+    let mut conn = app.db.conn().await?;
+    store::live_by_id(&mut conn, key.key_id)
+        .await?
+        .ok_or(Error::Unauthenticated)
+}
+
 /// A new key: the secret is in `token` and is never stored or shown again.
 #[derive(Debug)]
 pub struct IssuedKey {

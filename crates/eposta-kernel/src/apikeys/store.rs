@@ -62,6 +62,17 @@ pub async fn live_by_hash(c: &mut impl Exec, hash: &str) -> Result<Option<KeyRow
         .await)?)
 }
 
+pub async fn live_by_id(c: &mut impl Exec, id: Uuid) -> Result<Option<KeyRow>, Error> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organisations o ON o.id = k.organisation_id \
+         WHERE k.id = $1 AND k.revoked_at IS NULL"
+    );
+    Ok(db_run!(c, |c| sqlx::query_as::<_, KeyRow>(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?)
+}
+
 pub async fn list(c: &mut impl Exec) -> Result<Vec<KeyRow>, Error> {
     let sql = format!(
         "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organisations o ON o.id = k.organisation_id \

@@ -9,13 +9,14 @@ use super::store::OfficeRow;
 use crate::app::App;
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::Query;
+use crate::web::pagination::{Page, PageParams};
 use crate::web::routes::{Access, Routes};
 
 pub fn routes() -> Routes {
     Routes::new().get("/api/v1/offices", Access::Scope("offices:read"), list)
 }
 
-/// Search and paging of the office list.
+/// Search and paging of the office list (the list convention of docs/api.md).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OfficesQuery {
@@ -25,10 +26,9 @@ pub struct OfficesQuery {
     pub q: String,
     /// How many offices to return, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// How many offices to skip, 0 to 1,000,000 (default 0).
-    #[param(minimum = 0, maximum = 1_000_000)]
-    pub offset: Option<i64>,
+    pub limit: Option<u32>,
+    /// Where to go on: the `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// A post office.
@@ -71,17 +71,6 @@ impl From<OfficeRow> for Office {
     }
 }
 
-/// One page of offices, ordered by code.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OfficeList {
-    pub offices: Vec<Office>,
-    pub limit: i64,
-    pub offset: i64,
-    /// The `offset` of the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_offset: Option<i64>,
-}
-
 /// Lists post offices, optionally filtered by a search text.
 #[utoipa::path(
     get,
@@ -89,7 +78,7 @@ pub struct OfficeList {
     tag = "offices",
     params(OfficesQuery),
     responses(
-        (status = 200, description = "A page of offices", body = OfficeList),
+        (status = 200, description = "A page of offices", body = Page<Office>),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 403, description = "The key lacks the offices:read scope", body = ErrorBody),
         (status = 422, description = "A parameter is out of range; `field` names it", body = ErrorBody),
@@ -99,13 +88,13 @@ pub struct OfficeList {
 pub async fn list(
     State(app): State<App>,
     Query(q): Query<OfficesQuery>,
-) -> Result<Json<OfficeList>, ApiError> {
-    let found = service::search(&app, &q.q, q.limit.unwrap_or(50), q.offset.unwrap_or(0)).await?;
-    let next_offset = found.more.then_some(found.offset + found.limit);
-    Ok(Json(OfficeList {
-        offices: found.offices.into_iter().map(Office::from).collect(),
-        limit: found.limit,
-        offset: found.offset,
-        next_offset,
-    }))
+) -> Result<Json<Page<Office>>, ApiError> {
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let (limit, offset) = (page.limit()?, page.offset()?);
+    let found = service::search(&app, &q.q, limit, offset).await?;
+    let items = found.offices.into_iter().map(Office::from).collect();
+    Ok(Json(Page::after_offset(items, found.more, offset)))
 }

@@ -19,7 +19,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `invalid`, `not_found`, `conflict`, `unauthenticated`,
-    /// `forbidden`, `too_many_requests`, `payload_too_large`, `unavailable`, `internal`, …
+    /// `forbidden`, `too_many_requests`, `payload_too_large`, `unsupported_media_type`,
+    /// `idempotency_key_reused`, `idempotency_in_progress`, `unavailable`, `internal`, …
     pub code: &'static str,
     /// For people.
     pub message: String,

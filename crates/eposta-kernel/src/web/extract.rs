@@ -12,12 +12,7 @@ fn rejection(status: StatusCode, text: String) -> Problem {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return Problem::new(status, "payload_too_large", "request body is too large");
     }
-    // serde's messages name the path of the field ("email: missing field …").
-    let field = text
-        .split_once(": ")
-        .and_then(|(_, rest)| rest.split_once(": "))
-        .map(|(f, _)| f.trim().to_owned())
-        .filter(|f| !f.contains(' '));
+    let field = field_of(&text);
     let status = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         status
     } else if status.is_client_error() {
@@ -37,6 +32,27 @@ fn rejection(status: StatusCode, text: String) -> Problem {
     }
 }
 
+/// The field a rejection's text names. serde's messages come after axum's own words and a
+/// colon, as `path: message` when the error is inside a field, and name a missing field
+/// in the message (`missing field `x``): `amount`, `customer.name`.
+fn field_of(text: &str) -> Option<String> {
+    let (_, rest) = text.split_once(": ")?;
+    let (path, message) = match rest.split_once(": ") {
+        Some((p, m)) if !p.contains(' ') && p != "." => (Some(p.trim()), m),
+        _ => (None, rest),
+    };
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split_once('`'))
+        .map(|(f, _)| f);
+    match (path, missing) {
+        (Some(p), Some(f)) => Some(format!("{p}.{f}")),
+        (None, Some(f)) => Some(f.to_owned()),
+        (Some(p), None) => Some(p.to_owned()),
+        (None, None) => None,
+    }
+}
+
 /// JSON body for the API.
 pub struct Json<T>(pub T);
 
@@ -47,11 +63,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(e) => {
                 let e: JsonRejection = e;
-                let status = match &e {
-                    JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,
-                    _ => e.status(),
-                };
-                Err(ApiError(rejection(status, e.body_text())))
+                let mut p = rejection(e.status(), e.body_text());
+                // Not JSON at all is a bad request; JSON of the wrong shape is unprocessable.
+                if matches!(e, JsonRejection::JsonSyntaxError(_)) {
+                    p.status = StatusCode::BAD_REQUEST;
+                }
+                Err(ApiError(p))
             }
         }
     }
@@ -109,5 +126,40 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn rejections_name_the_field() {
+        let prefix = "Failed to deserialize the JSON body into the target type";
+        let cases = [
+            ("missing field `amount` at line 1 column 2", Some("amount")),
+            (
+                "customer: missing field `name` at line 1 column 20",
+                Some("customer.name"),
+            ),
+            (
+                "amount: invalid type: string \"x\", expected i64 at line 1 column 14",
+                Some("amount"),
+            ),
+            ("items[2].price: invalid value", Some("items[2].price")),
+            ("expected value at line 1 column 1", None),
+        ];
+        for (message, field) in cases {
+            assert_eq!(
+                field_of(&format!("{prefix}: {message}")).as_deref(),
+                field,
+                "{message}"
+            );
+        }
+        assert_eq!(
+            field_of("Failed to deserialize form body: missing field `email`").as_deref(),
+            Some("email")
+        );
+        assert_eq!(field_of("no colon at all"), None);
     }
 }

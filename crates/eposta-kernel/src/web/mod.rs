@@ -1,11 +1,15 @@
 //! The HTTP layer shared by every capability: the role-matrix router, principals, CSRF,
-//! errors, extractors, pages and the operational endpoints.
+//! errors, extractors, pages, the API's OpenAPI document and idempotency, and the operational
+//! endpoints.
 
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
+pub mod openapi;
 pub mod ops;
 pub mod page;
+pub mod pagination;
 pub mod principal;
 pub mod routes;
 
@@ -27,14 +31,28 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn build(app: App, routes: Routes) -> Router {
     let limit = app.config.body_limit;
     ops::prometheus();
+    let mut doc = routes.api_document();
+    doc.servers = Some(vec![utoipa::openapi::Server::new(
+        app.config.public_url.trim_end_matches('/'),
+    )]);
+    for m in openapi::mismatches(routes.specs(), &doc) {
+        tracing::warn!(mismatch = %m, "the OpenAPI document and the router disagree");
+    }
+    let api_doc = openapi::ApiDocument::new(doc);
     let (_, router) = routes.into_parts();
     router
         .fallback(not_found)
+        // Inside error rendering, so that a stored answer is replayed through it unchanged.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            idempotency::layer,
+        ))
         .layer(axum::middleware::from_fn(page::render_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), csrf::ensure_token))
         .layer(axum::middleware::from_fn_with_state(app.clone(), principal::resolve))
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::Extension(csrf::BodyLimit(limit)))
+        .layer(axum::Extension(api_doc))
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

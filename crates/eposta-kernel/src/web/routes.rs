@@ -29,6 +29,8 @@ pub enum Access {
     Staff(&'static [Role]),
     /// An API key with this scope.
     Scope(&'static str),
+    /// Any valid API key, whatever its scopes (for "who am I" and the like).
+    AnyKey,
 }
 
 /// Counter staff: clerks and their managers.
@@ -56,6 +58,8 @@ impl Access {
                 }
             }
             (Access::Scope(_), _) => Decision::Unauthenticated,
+            (Access::AnyKey, Principal::Key(_)) => Decision::Allow,
+            (Access::AnyKey, _) => Decision::Unauthenticated,
             (_, Principal::Anonymous | Principal::Key(_)) => Decision::Unauthenticated,
             (Access::User, Principal::User(_)) => Decision::Allow,
             (Access::Citizen, Principal::User(u)) if u.role == Role::Citizen => Decision::Allow,
@@ -75,12 +79,20 @@ pub struct RouteSpec {
     pub access: Access,
 }
 
-/// A set of routes with their access rules; capabilities return one, the binary merges them.
+/// A set of routes with their access rules and the OpenAPI description of their API routes;
+/// capabilities return one, the binary merges them, and the merged description is what
+/// `/api/v1/openapi.json` and `/api` show.
 #[derive(Default)]
 pub struct Routes {
     specs: Vec<RouteSpec>,
     router: Router<App>,
+    api_doc: utoipa::openapi::OpenApi,
 }
+
+/// Left on a response by the access guard: the request reached its handler. Middleware that
+/// must tell a handler's answer from a refusal before it (idempotency) looks for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Admitted;
 
 impl Routes {
     pub fn new() -> Self {
@@ -130,6 +142,24 @@ impl Routes {
         self.add(Method::POST, path, access, h)
     }
 
+    pub fn put<H: Handler<T, App>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        h: H,
+    ) -> Self {
+        self.add(Method::PUT, path, access, h)
+    }
+
+    pub fn patch<H: Handler<T, App>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        h: H,
+    ) -> Self {
+        self.add(Method::PATCH, path, access, h)
+    }
+
     pub fn delete<H: Handler<T, App>, T: 'static>(
         self,
         path: &'static str,
@@ -139,14 +169,33 @@ impl Routes {
         self.add(Method::DELETE, path, access, h)
     }
 
+    /// Adds the OpenAPI description of some of these routes: usually a capability's
+    /// `#[derive(utoipa::OpenApi)]` document listing its `#[utoipa::path]` handlers.
+    pub fn openapi(mut self, doc: utoipa::openapi::OpenApi) -> Self {
+        self.api_doc.merge(doc);
+        self
+    }
+
     pub fn merge(mut self, other: Routes) -> Self {
         self.specs.extend(other.specs);
         self.router = self.router.merge(other.router);
+        self.api_doc.merge(other.api_doc);
         self
     }
 
     pub fn specs(&self) -> &[RouteSpec] {
         &self.specs
+    }
+
+    /// The finished OpenAPI document of these routes: the merged descriptions, completed from
+    /// the role matrix (security, error responses, `Idempotency-Key`); see [`super::openapi`].
+    pub fn api_document(&self) -> utoipa::openapi::OpenApi {
+        super::openapi::finish(self.api_doc.clone(), &self.specs)
+    }
+
+    /// Differences between the API routes and their description; empty when they agree.
+    pub fn api_mismatches(&self) -> Vec<String> {
+        super::openapi::mismatches(&self.specs, &self.api_document())
     }
 
     pub fn into_parts(self) -> (Vec<RouteSpec>, Router<App>) {
@@ -197,11 +246,14 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
             );
         }
     }
-    if !is_api_path(&path) && !req.method().is_safe() {
-        return match csrf::check(req).await {
+    let mut res = if !is_api_path(&path) && !req.method().is_safe() {
+        match csrf::check(req).await {
             Ok(req) => next.run(req).await,
-            Err(r) => r,
-        };
-    }
-    next.run(req).await
+            Err(r) => return r,
+        }
+    } else {
+        next.run(req).await
+    };
+    res.extensions_mut().insert(Admitted);
+    res
 }

@@ -3,7 +3,9 @@
 
 mod accounts;
 mod admin;
+mod api;
 mod audit;
+mod idempotency;
 mod jobs;
 mod notify;
 mod offices;

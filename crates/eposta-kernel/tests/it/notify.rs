@@ -33,24 +33,24 @@ struct Received {
     body: String,
 }
 
-const PIP_HINT: &str = "the SMTP tests need aiosmtpd: `pip install aiosmtpd==1.4.6` \
-     (or set EPOSTA_TEST_NO_SMTP=1 to skip them on purpose)";
+const PIP_HINT: &str = "pip install -r .ci/requirements.txt (aiosmtpd)";
 
 impl SmtpSink {
-    /// Starts the sink on `port` (0: any free port). None when aiosmtpd is missing and
-    /// EPOSTA_TEST_NO_SMTP=1 says to skip; without that, a missing aiosmtpd fails the test.
+    /// Starts the sink on `port` (0: any free port). None when aiosmtpd is missing outside CI
+    /// (see `testing::peer_available`); under CI a missing aiosmtpd fails the test.
     async fn start(test: &str, port: u16) -> Option<SmtpSink> {
         let available = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .output()
             .await
             .is_ok_and(|o| o.status.success());
-        if !available {
-            if std::env::var("EPOSTA_TEST_NO_SMTP").as_deref() == Ok("1") {
-                println!("{test}: real-SMTP part skipped on purpose (EPOSTA_TEST_NO_SMTP=1)");
-                return None;
-            }
-            panic!("{test}: {PIP_HINT}");
+        if !eposta_kernel::testing::peer_available(
+            test,
+            available,
+            "the SMTP server aiosmtpd",
+            PIP_HINT,
+        ) {
+            return None;
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");

@@ -220,6 +220,17 @@ fn access_rules_decide_as_documented() {
                 Allow,
             ],
         ),
+        (
+            Access::AnyKey,
+            [
+                Unauthenticated,
+                Unauthenticated,
+                Unauthenticated,
+                Unauthenticated,
+                Unauthenticated,
+                Allow,
+            ],
+        ),
     ];
     let callers = [
         "anonymous",
@@ -244,4 +255,86 @@ fn access_rules_decide_as_documented() {
         scopes: vec!["postal:book".into()],
     });
     assert_eq!(Access::Scope("sms:send").decide(&narrow), Forbidden);
+    // Any key is any key, however narrow its scopes.
+    assert_eq!(Access::AnyKey.decide(&narrow), Allow);
+}
+
+/// A key with one scope walks the API routes: let into what it may call, 403 elsewhere.
+#[tokio::test]
+async fn a_narrow_key_is_refused_other_scopes() {
+    // A scoped route of a capability-to-be, so that there is something to be refused.
+    let scoped = || {
+        eposta_kernel::web::Routes::new().post(
+            "/api/v1/test/scoped",
+            Access::Scope("sms:send"),
+            || async { "sent" },
+        )
+    };
+    let t = TestApp::builder().routes(scoped()).build().await;
+    let org = apikeys::create_organisation(&t.app, &Actor::System, "Narrow agency", "agency")
+        .await
+        .unwrap();
+    let key = apikeys::issue(
+        &t.app,
+        &Actor::System,
+        org,
+        "narrow",
+        &["postal:track".to_owned()],
+    )
+    .await
+    .unwrap();
+    let narrow = Principal::Key(KeyHolder {
+        key_id: uuid::Uuid::nil(),
+        organisation_id: uuid::Uuid::nil(),
+        scopes: vec!["postal:track".into()],
+    });
+    let mut client = t.api(&key.token);
+    let specs = eposta_kernel::routes().merge(scoped()).specs().to_vec();
+    let api: Vec<_> = specs
+        .iter()
+        .filter(|s| s.path.starts_with("/api/"))
+        .collect();
+    assert!(
+        api.iter().any(|s| s.access == Access::AnyKey),
+        "the kernel has an any-key route (/api/v1/me)"
+    );
+    let mut refused = 0;
+    for spec in api {
+        let r = client
+            .send(
+                spec.method.clone(),
+                &concrete(spec.path),
+                &[("content-type", "application/json")],
+                Body::from("{}"),
+            )
+            .await;
+        match spec.access.decide(&narrow) {
+            Decision::Allow => assert!(
+                !matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+                "{} {}: {}",
+                spec.method,
+                spec.path,
+                r.status
+            ),
+            Decision::Forbidden => {
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{} {}",
+                    spec.method,
+                    spec.path
+                );
+                assert_eq!(r.json()["error"]["code"], "forbidden");
+                refused += 1;
+            }
+            Decision::Unauthenticated => assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{} {}",
+                spec.method,
+                spec.path
+            ),
+        }
+    }
+    assert!(refused >= 1);
 }
