@@ -55,6 +55,13 @@ pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>, &str)] = &[
 /// It must keep the offices the demo accounts work at.
 pub const OFFICES_CSV: &str = include_str!("../../../samples/offices.csv");
 
+async fn exists_now(app: &App, email: &str) -> Result<bool, Error> {
+    let mut conn = app.db.conn().await?;
+    Ok(account_store::user_by_email(&mut conn, email)
+        .await?
+        .is_some())
+}
+
 /// Seeds the demo data unless it is there already.
 pub async fn seed(app: &App) -> Result<(), Error> {
     if let Err(rejected) =
@@ -76,7 +83,7 @@ pub async fn seed(app: &App) -> Result<(), Error> {
         if exists {
             continue;
         }
-        service::create_user(
+        let created = service::create_user(
             app,
             &Actor::System,
             NewStaff {
@@ -87,7 +94,13 @@ pub async fn seed(app: &App) -> Result<(), Error> {
                 office_code: office.map(str::to_owned),
             },
         )
-        .await?;
+        .await;
+        match created {
+            Ok(_) => {}
+            // Another process started with --demo at the same moment and won the race.
+            Err(Error::Invalid { .. }) if exists_now(app, email).await? => {}
+            Err(e) => return Err(e),
+        }
     }
     tracing::info!("demo data ready");
     Ok(())
