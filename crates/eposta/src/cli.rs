@@ -188,11 +188,12 @@ fn read_password() -> anyhow::Result<SecretString> {
 }
 
 fn registry() -> jobs::Registry {
-    eposta_kernel::jobs()
+    eposta_postal::jobs(eposta_kernel::jobs())
 }
 
-fn routes() -> web::Routes {
-    eposta_kernel::routes()
+/// Every route the process serves: the kernel's and each capability's.
+pub(crate) fn routes() -> web::Routes {
+    eposta_kernel::routes().merge(eposta_postal::routes())
 }
 
 fn spawn_workers(
@@ -281,5 +282,24 @@ mod tests {
     #[test]
     fn the_api_document_describes_every_api_route() {
         assert_eq!(super::routes().api_mismatches(), Vec::<String>::new());
+    }
+
+    /// The role matrix of everything served, with every kind of caller.
+    #[tokio::test]
+    async fn every_served_route_admits_exactly_its_roles() {
+        use eposta_kernel::testing::{TestApp, walk_role_matrix};
+        let routes = super::routes();
+        let specs = routes.specs().to_vec();
+        let t = TestApp::builder()
+            .routes(eposta_postal::routes())
+            .jobs(eposta_postal::jobs)
+            .build()
+            .await;
+        let checked = walk_role_matrix(&t, &specs).await;
+        assert!(
+            checked >= (specs.len() - 1) * 6,
+            "{checked} of {}",
+            specs.len()
+        );
     }
 }

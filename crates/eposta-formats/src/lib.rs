@@ -1,0 +1,5 @@
+//! Pure formats: no IO, no async, no database. Each format is a newtype whose only
+//! constructor checks it ("parse, don't validate"), table-tested with public vectors (copied
+//! into `testdata/`, with their sources) and property-tested.
+
+pub mod s10;

@@ -1,0 +1,1 @@
+//! UPU S10 item identifiers (`RA123456785RS`).

@@ -1,0 +1,4 @@
+//! The postal capability's integration tests, on SQLite, or on PostgreSQL when
+//! `EPOSTA_TEST_PG_URL` is set.
+
+mod role_matrix;
