@@ -2,4 +2,7 @@
 //! constructor checks it ("parse, don't validate"), table-tested with public vectors (copied
 //! into `testdata/`, with their sources) and property-tested.
 
+mod countries;
 pub mod s10;
+
+pub use countries::is_iso_country;
