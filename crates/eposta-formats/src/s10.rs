@@ -59,17 +59,33 @@ pub struct Checked {
 
 /// The check digit of an eight-digit serial.
 pub fn check_digit(serial: u32) -> u8 {
-    let mut sum = 0u32;
+    let mut digits = [0u8; 8];
     let mut rest = serial;
-    for w in WEIGHTS.iter().rev() {
-        sum += (rest % 10) * w;
+    for d in digits.iter_mut().rev() {
+        *d = (rest % 10) as u8;
         rest /= 10;
     }
+    check_digit_of(&digits)
+}
+
+/// The check digit of the serial's eight digits (values 0 to 9, not ASCII).
+fn check_digit_of(digits: &[u8; 8]) -> u8 {
+    let sum: u32 = digits
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(&d, w)| u32::from(d) * w)
+        .sum();
     match 11 - (sum % 11) {
         10 => 0,
         11 => 5,
         c => c as u8,
     }
+}
+
+/// Whether parsing skips this byte: the spaces and tabs people type between the groups of
+/// `RA 123 456 785 RS`.
+pub fn is_separator(b: u8) -> bool {
+    b == b' ' || b == b'\t'
 }
 
 fn reserved(first: u8) -> bool {
@@ -83,10 +99,22 @@ fn unallocated(first: u8) -> bool {
 impl S10 {
     /// Parses user input: spaces are removed and letters upper-cased first.
     pub fn parse(input: &str) -> Result<Checked, S10Error> {
+        S10::parse_bytes(input.as_bytes())
+    }
+
+    /// Parses user input given as bytes that need not be UTF-8 (lines of a file), exactly as
+    /// [`S10::parse`] does.
+    pub fn parse_bytes(input: &[u8]) -> Result<Checked, S10Error> {
+        // The usual case, 13 bytes without separators, with no loop that can branch.
+        if let Ok(exact) = <&[u8; 13]>::try_from(input)
+            && !exact.iter().any(|&b| is_separator(b))
+        {
+            return S10::parse_canonical(&exact.map(|b| b.to_ascii_uppercase()));
+        }
         let mut buf = [0u8; 13];
         let mut n = 0;
-        for b in input.bytes() {
-            if b == b' ' || b == b'\t' {
+        for &b in input {
+            if is_separator(b) {
                 continue;
             }
             if n == 13 {
@@ -112,10 +140,11 @@ impl S10 {
         if reserved(b[0]) {
             return Err(S10Error::ReservedServiceIndicator(si()));
         }
-        let serial = b[2..10]
-            .iter()
-            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-        let expected = check_digit(serial);
+        let mut digits = [0u8; 8];
+        for (d, &ascii) in digits.iter_mut().zip(&b[2..10]) {
+            *d = ascii - b'0';
+        }
+        let expected = check_digit_of(&digits);
         let found = b[10] - b'0';
         if found != expected {
             return Err(S10Error::CheckDigit { found, expected });
