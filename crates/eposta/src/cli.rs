@@ -57,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// UPU S10 item identifiers: check them, generate test data (no configuration needed).
+    S10 {
+        #[command(subcommand)]
+        command: crate::s10::S10Command,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,6 +96,18 @@ fn init_logging(config: &Config) {
     match config.log_format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+impl Cli {
+    /// Runs the commands that need no configuration, database or async runtime (`s10`), so
+    /// that they work anywhere; `None` for every other command. `main` calls it before it
+    /// starts the runtime.
+    pub fn run_standalone(&self) -> Option<ExitCode> {
+        match &self.command {
+            Command::S10 { command } => Some(crate::s10::run(command)),
+            _ => None,
+        }
     }
 }
 
@@ -139,6 +156,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { command } => {
             crate::import::run(&open(config, true).await?, command).await
         }
+        Command::S10 { command } => Ok(crate::s10::run(&command)),
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

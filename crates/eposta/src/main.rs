@@ -3,6 +3,7 @@
 
 mod cli;
 mod import;
+mod s10;
 
 use std::process::ExitCode;
 
@@ -10,6 +11,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    if let Some(code) = args.run_standalone() {
+        return code;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -257,3 +257,236 @@ fn serve_logs_json_lines_without_secrets_or_personal_data_and_stops_on_sigterm()
         "the failed delivery must be logged (and checked above): {logs}"
     );
 }
+
+/// Runs `eposta` in `dir` with no `EPOSTA_*` setting at all, not even a data directory, and
+/// feeds `stdin` from a thread: a command that writes while it reads would otherwise fill the
+/// output pipe while the test is still writing, and both would wait for ever.
+fn eposta_standalone(dir: &Path, args: &[&str], stdin: Vec<u8>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eposta"));
+    cmd.args(args).current_dir(dir);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("EPOSTA_") {
+            cmd.env_remove(name);
+        }
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the eposta binary runs");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || {
+        // A command that exits before reading (a usage error) closes the pipe; that is fine.
+        let _ = input.write_all(&stdin);
+    });
+    let out = child.wait_with_output().expect("eposta finishes");
+    writer.join().expect("the stdin writer finishes");
+    out
+}
+
+/// The shared S10 vectors: (identifier, expected outcome) for every row.
+fn s10_vectors() -> Vec<(&'static str, &'static str)> {
+    let rows: Vec<_> = include_str!("../../eposta-formats/testdata/s10.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
+        .map(|l| {
+            let mut cols = l.split('\t');
+            (cols.next().unwrap_or(""), cols.next().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(rows.len(), 27, "every row of s10.tsv");
+    rows
+}
+
+/// What `eposta s10 check` must say about an identifier with this expected outcome: the
+/// verdict column and a piece of the reason or warning.
+fn s10_expected_line(id: &str, outcome: &str) -> (String, &'static str) {
+    let (verdict, reason) = match outcome {
+        "valid" => ("valid", ""),
+        "warn-si" => ("valid", "warning: service indicator"),
+        "invalid-check" => ("invalid", "check digit"),
+        "invalid-si" => ("invalid", "is reserved"),
+        "invalid-country" => ("invalid", "not an ISO 3166-1 country code"),
+        "invalid-format" => ("invalid", "must be 13 characters"),
+        other => panic!("unknown outcome {other:?} for {id}"),
+    };
+    (format!("{id}\t{verdict}"), reason)
+}
+
+#[test]
+fn s10_check_judges_every_shared_vector_as_arguments_and_on_standard_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let vectors = s10_vectors();
+    let ids: Vec<&str> = vectors.iter().map(|(id, _)| *id).collect();
+
+    let mut args = vec!["s10", "check"];
+    args.extend(&ids);
+    let from_args = eposta_standalone(dir.path(), &args, Vec::new());
+    let stdin = ids.iter().map(|id| format!("{id}\n")).collect::<String>();
+    let from_stdin = eposta_standalone(dir.path(), &["s10", "check", "-"], stdin.into_bytes());
+
+    for o in [&from_args, &from_stdin] {
+        assert_eq!(o.status.code(), Some(1), "some are invalid: {}", show(o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), vectors.len(), "{}", show(o));
+        for ((id, outcome), line) in vectors.iter().zip(&lines) {
+            let (start, reason) = s10_expected_line(id, outcome);
+            assert!(
+                line.starts_with(&start) && line.contains(reason),
+                "{id} ({outcome}): {line}"
+            );
+            let columns = if *outcome == "valid" { 2 } else { 3 };
+            assert_eq!(line.split('\t').count(), columns, "{line}");
+        }
+    }
+    assert_eq!(from_args.stdout, from_stdin.stdout, "the same verdicts");
+    assert!(
+        std::fs::read_dir(dir.path())
+            .expect("read dir")
+            .next()
+            .is_none(),
+        "checking creates nothing (no data directory, no database)"
+    );
+}
+
+#[test]
+fn s10_check_exits_0_when_all_are_valid_warnings_included_and_needs_no_configuration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = eposta_standalone(
+        dir.path(),
+        &["s10", "check", "ra 123 456 785 rs", "FB123456785GB"],
+        Vec::new(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "ra 123 456 785 rs\tvalid\n\
+         FB123456785GB\tvalid\twarning: service indicator FB is not allocated in S10-12\n"
+    );
+
+    // A configuration that would stop every other command is not even read.
+    std::fs::write(dir.path().join("eposta.toml"), "listen = [broken").expect("write");
+    let valid: String = s10_vectors()
+        .iter()
+        .filter(|(_, outcome)| matches!(*outcome, "valid" | "warn-si"))
+        .map(|(id, _)| format!("{id}\r\n"))
+        .collect();
+    let o = eposta_standalone(
+        dir.path(),
+        &["s10", "check", "-"],
+        valid.clone().into_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), valid.lines().count());
+    assert!(
+        out.contains(
+            "\nFB123456785GB\tvalid\twarning: service indicator FB is not allocated in S10-12\n"
+        ),
+        "the line ending is not part of the identifier: {out}"
+    );
+    let o = eposta(dir.path(), &["migrate"], "");
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("listen"),
+        "the broken configuration does stop commands that read it: {}",
+        show(&o)
+    );
+
+    // One invalid identifier among valid ones is enough for exit 1; every line is still
+    // answered, blank ones and a last line without an ending included.
+    let o = eposta_standalone(
+        dir.path(),
+        &["s10", "check", "-"],
+        b"RA123456785RS\n\nRA123456784RS\nRR473124829GB".to_vec(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "RA123456785RS\tvalid\n\
+         \tinvalid\tmust be 13 characters: two letters, nine digits, two letters\n\
+         RA123456784RS\tinvalid\tcheck digit 4, expected 5\n\
+         RR473124829GB\tvalid\n"
+    );
+}
+
+#[test]
+fn s10_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for args in [
+        &["s10", "check"][..],
+        &["s10", "check", "--strict", "RA123456785RS"],
+        &["s10", "generate"],
+        &["s10", "generate", "--count", "10", "--invalid-every", "0"],
+        &["s10", "generate", "--count", "many"],
+    ] {
+        let o = eposta_standalone(dir.path(), args, Vec::new());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", show(&o));
+        assert!(o.stdout.is_empty(), "{args:?}: {}", show(&o));
+    }
+}
+
+#[test]
+fn s10_generated_identifiers_check_valid_except_every_kth() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let generate = |seed: &str| {
+        let o = eposta_standalone(
+            dir.path(),
+            &[
+                "s10",
+                "generate",
+                "--count",
+                "10000",
+                "--seed",
+                seed,
+                "--invalid-every",
+                "10",
+            ],
+            Vec::new(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+        o.stdout
+    };
+    let ids = generate("42");
+    assert_eq!(ids, generate("42"), "the same seed gives the same data");
+    assert_ne!(ids, generate("43"));
+
+    let o = eposta_standalone(dir.path(), &["s10", "check", "-"], ids.clone());
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 10_000);
+    let mut reasons = std::collections::BTreeMap::new();
+    for (i, (line, id)) in lines.iter().zip(ids.split(|&b| b == b'\n')).enumerate() {
+        let mut cols = line.split('\t');
+        assert_eq!(cols.next().map(str::as_bytes), Some(id), "the ID as given");
+        let verdict = cols.next();
+        if (i + 1) % 10 == 0 {
+            assert_eq!(verdict, Some("invalid"), "line {}: {line}", i + 1);
+            let reason = cols.next().unwrap_or("");
+            let kind = ["check digit", "reserved", "ISO 3166-1", "13 characters"]
+                .into_iter()
+                .find(|kind| reason.contains(kind))
+                .unwrap_or(reason);
+            *reasons.entry(kind).or_insert(0) += 1;
+        } else {
+            assert_eq!(
+                (verdict, cols.next()),
+                (Some("valid"), None),
+                "line {}: {line}",
+                i + 1
+            );
+        }
+    }
+    assert_eq!(
+        reasons.into_iter().collect::<Vec<_>>(),
+        [
+            ("13 characters", 250),
+            ("ISO 3166-1", 250),
+            ("check digit", 250),
+            ("reserved", 250),
+        ],
+        "exactly 1,000 invalid, each kind of fault alike"
+    );
+}
