@@ -11,17 +11,21 @@ use eposta_formats::s10::{Checked, S10, S10Error, check_digit, is_separator};
 
 #[derive(Subcommand, Debug)]
 pub enum S10Command {
-    /// Check identifiers. Prints one line each: `ID<TAB>valid`, `ID<TAB>valid<TAB>warning: …`
-    /// or `ID<TAB>invalid<TAB>reason`. Exits 0 when every one is valid (warnings included),
-    /// 1 otherwise.
+    /// Check identifiers; exit 0 only when all are valid.
+    ///
+    /// Prints one line each: `ID<TAB>valid`, `ID<TAB>valid<TAB>warning: …` or
+    /// `ID<TAB>invalid<TAB>reason`. Exits 0 when every one is valid (warnings included), 1
+    /// otherwise.
     Check {
         /// Identifiers (spaces and lower case are fine: `"ra 123 456 785 rs"`); `-` reads
         /// them from standard input, one per line, and prints a line for every line read.
         #[arg(required = true, value_name = "ID")]
         ids: Vec<OsString>,
     },
-    /// Print identifiers, one per line, for tests and benchmarks: valid ones with allocated
-    /// service indicators (no warnings), and, with --invalid-every K, every K-th one invalid.
+    /// Print identifiers for tests and benchmarks.
+    ///
+    /// One per line: valid ones with allocated service indicators (no warnings), and, with
+    /// --invalid-every K, every K-th one invalid.
     Generate {
         /// How many identifiers to print.
         #[arg(long)]
