@@ -22,16 +22,16 @@ fn tools(test: &str, tools: &[&str]) -> bool {
     })
 }
 
+/// Runs a poppler tool; it must succeed without a word on standard error, where poppler
+/// reports syntax errors and damaged fonts.
 fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{cmd} {args:?} failed: {stderr}");
+    assert!(stderr.is_empty(), "{cmd} {args:?} complained: {stderr}");
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
@@ -195,6 +195,129 @@ fn the_barcodes_decode_to_the_identifier_and_the_booking_code() {
         barcodes(dir.path(), &file, 1),
         ["CODE-128:RA123456785RS", "QR-Code:BK4F7Q9M2X"]
     );
+}
+
+/// Measured on a 300 dpi rendering: the narrow bar is at least 0.33 mm, the bars at least
+/// 12.5 mm high, and 10 narrow bars of white lie either side (S10 §1.5, ISO/IEC 15417).
+#[test]
+fn the_code128_has_the_s10_dimensions() {
+    const TEST: &str = "the_code128_has_the_s10_dimensions";
+    const DPI: f64 = 300.0;
+    let pdf = label_pdf(&sample()).expect("renders");
+    if !tools(TEST, &["pdftoppm"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "label.pdf", &pdf);
+    let out = dir.path().join("gray");
+    let out = out.to_str().expect("UTF-8 path");
+    run(
+        "pdftoppm",
+        &["-r", "300", "-gray", "-singlefile", &file, out],
+    );
+    let image = Gray::read(&format!("{out}.pgm"));
+    let mm = |px: usize| px as f64 * 25.4 / DPI;
+
+    // The barcode is where many dark runs repeat unchanged 5 mm further down (text and the
+    // QR code's modules change sooner).
+    let (row, bars) = (0..image.height - 60)
+        .map(|y| (y, image.dark_runs(y)))
+        .find(|(y, runs)| runs.len() > 20 && *runs == image.dark_runs(y + 60))
+        .expect("a barcode");
+    // Three bars a symbol, four in the stop.
+    assert_eq!(bars.len(), 13 * 3 + 4, "row {row}: {bars:?}");
+    let (left, right) = (bars[0].0, bars[bars.len() - 1].1);
+    let x = mm(right - left) / 156.0;
+    assert!(x >= 0.33, "X = {x:.3} mm");
+    let narrowest = bars.iter().map(|(a, b)| b - a).min().expect("bars");
+    assert!(
+        mm(narrowest) >= 0.33 * 0.9,
+        "narrowest bar {:.3} mm",
+        mm(narrowest)
+    );
+    assert!(mm(left) >= 10.0 * x, "left quiet zone {:.2} mm", mm(left));
+    assert!(mm(image.width - right) >= 10.0 * x, "right quiet zone");
+    // Nothing else within the quiet zones, on any row the bars cover.
+    let (a, b) = bars[0];
+    let column = (a + b) / 2;
+    let top = (0..=row)
+        .rev()
+        .take_while(|&y| image.dark(column, y))
+        .last()
+        .expect("bar");
+    let bottom = (row..image.height)
+        .take_while(|&y| image.dark(column, y))
+        .last()
+        .expect("bar");
+    let height = mm(bottom - top + 1);
+    assert!(height >= 12.5, "bars {height:.2} mm high");
+    let quiet = (10.0 * x * DPI / 25.4) as usize;
+    for y in top..=bottom {
+        let dark = image.dark_runs(y);
+        assert_eq!(dark.first().map(|r| r.0), Some(left), "row {y}");
+        assert!(
+            dark.iter().all(|&(a, b)| a + quiet >= left && b <= right),
+            "row {y}"
+        );
+    }
+}
+
+/// A binary greyscale PGM (P5), as `pdftoppm -gray` writes it.
+struct Gray {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+impl Gray {
+    fn read(path: &str) -> Gray {
+        let data = std::fs::read(path).expect("read PGM");
+        // Header: "P5", width, height, maximum value, each followed by white space.
+        let mut fields = Vec::new();
+        let mut pos = 0;
+        while fields.len() < 4 {
+            while data[pos].is_ascii_whitespace() {
+                pos += 1;
+            }
+            let start = pos;
+            while !data[pos].is_ascii_whitespace() {
+                pos += 1;
+            }
+            fields.push(String::from_utf8_lossy(&data[start..pos]).into_owned());
+        }
+        assert_eq!(fields[0], "P5");
+        let width: usize = fields[1].parse().expect("width");
+        let height: usize = fields[2].parse().expect("height");
+        let pixels = data[pos + 1..].to_vec();
+        assert_eq!(pixels.len(), width * height);
+        Gray {
+            width,
+            height,
+            pixels,
+        }
+    }
+
+    fn dark(&self, x: usize, y: usize) -> bool {
+        self.pixels[y * self.width + x] < 128
+    }
+
+    /// The dark runs of row `y` as [start, end) pixel ranges.
+    fn dark_runs(&self, y: usize) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        let mut x = 0;
+        while x < self.width {
+            if self.dark(x, y) {
+                let start = x;
+                while x < self.width && self.dark(x, y) {
+                    x += 1;
+                }
+                runs.push((start, x));
+            } else {
+                x += 1;
+            }
+        }
+        runs
+    }
 }
 
 #[test]
