@@ -2,6 +2,7 @@
 //! booking (citizens on the web, businesses through the API), labels, acceptance at the
 //! counter, tracking events with UPU codes, delivery, pickup and redirect.
 
+pub mod labels;
 pub mod tracking;
 
 use eposta_kernel::jobs::Registry;
