@@ -3,6 +3,8 @@
 //! field it got wrong. Prices and per-product limits are the tariff's (`tariff.rs`).
 
 pub mod phone;
+mod rule;
+mod text;
 
 use std::fmt;
 
@@ -11,6 +13,10 @@ use eposta_kernel::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
 pub use phone::Phone;
+pub use rule::{FieldError, Rule};
+pub use text::{
+    BOOKING_ALPHABET, group_booking_code, parse_booking_code, parse_dinars, parse_grams,
+};
 
 /// Longest name, street and place, in characters.
 pub const MAX_TEXT: usize = 100;
@@ -192,118 +198,6 @@ pub struct Shipment {
     pub item: ItemSpec,
     pub sender: Address,
     pub recipient: Address,
-}
-
-/// The rule an input broke. The API shows [`Rule::message`]; pages show the catalogue's
-/// `booking.rule.<key>` with the same arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rule {
-    Required,
-    TooLong(usize),
-    /// Control characters (a newline in a name would break every label and list).
-    Text,
-    PostalCode,
-    Phone,
-    Email,
-    Product,
-    Weight,
-    WeightOverMax(u32),
-    /// The option is not offered for this product.
-    NotAllowed(Product),
-    Amount,
-    AmountOverMax(Money),
-    Currency,
-    /// The SMS notice needs the recipient's phone.
-    PhoneForSms,
-    /// A registered item needs the recipient's phone for its notices.
-    PhoneForNotices,
-    /// Not of the expected JSON type, or an unknown field (API only).
-    Shape(String),
-}
-
-impl Rule {
-    /// The catalogue key's last part (`booking.rule.postal_code`).
-    pub fn key(&self) -> &'static str {
-        match self {
-            Rule::Required => "required",
-            Rule::TooLong(_) => "too_long",
-            Rule::Text => "text",
-            Rule::PostalCode => "postal_code",
-            Rule::Phone => "phone",
-            Rule::Email => "email",
-            Rule::Product => "product",
-            Rule::Weight => "weight",
-            Rule::WeightOverMax(_) => "weight_over_max",
-            Rule::NotAllowed(_) => "not_allowed",
-            Rule::Amount => "amount",
-            Rule::AmountOverMax(_) => "amount_over_max",
-            Rule::Currency => "currency",
-            Rule::PhoneForSms => "phone_for_sms",
-            Rule::PhoneForNotices => "phone_for_notices",
-            Rule::Shape(_) => "shape",
-        }
-    }
-
-    /// The values the message names: `max`, `product`.
-    pub fn args(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Rule::TooLong(n) => vec![("max", n.to_string())],
-            Rule::WeightOverMax(g) => vec![("max", g.to_string())],
-            Rule::NotAllowed(p) => vec![("product", p.as_str().to_owned())],
-            Rule::AmountOverMax(m) => vec![("max", m.to_string())],
-            _ => Vec::new(),
-        }
-    }
-
-    /// In English, for the API.
-    pub fn message(&self) -> String {
-        match self {
-            Rule::Required => "is required".into(),
-            Rule::TooLong(n) => format!("must be at most {n} characters"),
-            Rule::Text => "must not contain control characters".into(),
-            Rule::PostalCode => "must be exactly 5 digits".into(),
-            Rule::Phone => "must be a Serbian mobile or landline number (+381… or 0…)".into(),
-            Rule::Email => "is not a valid e-mail address".into(),
-            Rule::Product => "must be letter, registered_letter, parcel or express".into(),
-            Rule::Weight => "must be a whole number of grams, at least 1".into(),
-            Rule::WeightOverMax(g) => format!("is over the {g} g this product takes"),
-            Rule::NotAllowed(p) => format!("is not offered for {p}"),
-            Rule::Amount => "must be an amount greater than zero".into(),
-            Rule::AmountOverMax(m) => format!("must be at most {m}"),
-            Rule::Currency => "must be in RSD".into(),
-            Rule::PhoneForSms => "is required for the SMS notice".into(),
-            Rule::PhoneForNotices => "is required for registered items (for their notices)".into(),
-            Rule::Shape(m) => m.clone(),
-        }
-    }
-}
-
-/// A rule one field broke. `field` is dotted (`recipient.postal_code`); forms name their
-/// inputs with underscores instead ([`FieldError::form_name`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub rule: Rule,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, rule: Rule) -> Self {
-        Self {
-            field: field.into(),
-            rule,
-        }
-    }
-
-    /// The form input's name: `recipient_postal_code`.
-    pub fn form_name(&self) -> String {
-        self.field.replace('.', "_")
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.rule.message())
-    }
 }
 
 /// The sender as typed: untrusted, any field possibly empty.
@@ -529,74 +423,6 @@ pub fn parse_shipment(input: &ShipmentInput) -> Result<Shipment, Vec<FieldError>
             recipient,
         }),
         _ => Err(errors),
-    }
-}
-
-/// Grams as typed into a form: digits only (`1200`), spaces ignored.
-pub fn parse_grams(input: &str) -> Result<i64, Rule> {
-    let s: String = input.chars().filter(|c| !c.is_whitespace()).collect();
-    if s.is_empty() {
-        return Err(Rule::Required);
-    }
-    if s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Rule::Weight);
-    }
-    s.parse().map_err(|_| Rule::Weight)
-}
-
-/// Dinars as typed into a form: `1500`, `1500,50` or `1500.5`, at most two decimals, no
-/// thousands separators (`1.500` would be ambiguous). Empty means "not asked for".
-pub fn parse_dinars(input: &str) -> Result<Option<Money>, Rule> {
-    let s: String = input.chars().filter(|c| !c.is_whitespace()).collect();
-    let s = s
-        .strip_suffix("RSD")
-        .or(s.strip_suffix("din"))
-        .unwrap_or(&s);
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let (units, fraction) = match s.split_once([',', '.']) {
-        Some((u, f)) => (u, f),
-        None => (s, ""),
-    };
-    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if units.is_empty()
-        || units.len() > 12
-        || !digits(units)
-        || fraction.len() > 2
-        || !digits(fraction)
-    {
-        return Err(Rule::Amount);
-    }
-    let units: i64 = units.parse().map_err(|_| Rule::Amount)?;
-    let para = match fraction.len() {
-        0 => 0,
-        1 => fraction.parse::<i64>().map_err(|_| Rule::Amount)? * 10,
-        _ => fraction.parse::<i64>().map_err(|_| Rule::Amount)?,
-    };
-    Ok(Some(Money::rsd(units * 100 + para)))
-}
-
-/// A booking (hand-in) code: eight characters from an alphabet without look-alikes (no 0,
-/// 1, I, O), shown as `ABCD-EFGH`, typed in any case with or without the dash.
-pub const BOOKING_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-
-/// Normalises a typed booking code; `None` if it cannot be one.
-pub fn parse_booking_code(input: &str) -> Option<String> {
-    let s: String = input
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    (s.len() == 8 && s.bytes().all(|b| BOOKING_ALPHABET.contains(&b))).then_some(s)
-}
-
-/// `ABCD-EFGH`, easier to read out at a counter.
-pub fn group_booking_code(code: &str) -> String {
-    if code.len() == 8 && code.is_ascii() {
-        format!("{}-{}", &code[..4], &code[4..])
-    } else {
-        code.to_owned()
     }
 }
 

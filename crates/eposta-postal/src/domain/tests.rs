@@ -62,7 +62,8 @@ fn a_good_shipment_is_trimmed_and_normalised() {
 
 #[test]
 fn every_broken_rule_is_named_by_its_field() {
-    let cases: Vec<(Box<dyn Fn(&mut ShipmentInput)>, &str, &str)> = vec![
+    type Change = Box<dyn Fn(&mut ShipmentInput)>;
+    let cases: Vec<(Change, &str, &str)> = vec![
         (
             Box::new(|i| i.recipient.postal_code = "1100".into()),
             "recipient.postal_code",
