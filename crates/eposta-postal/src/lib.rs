@@ -2,6 +2,7 @@
 //! booking (citizens on the web, businesses through the API), labels, acceptance at the
 //! counter, tracking events with UPU codes, delivery, pickup and redirect.
 
+pub mod allocation;
 pub mod domain;
 pub mod tariff;
 pub mod tracking;
