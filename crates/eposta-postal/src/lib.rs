@@ -3,6 +3,7 @@
 //! counter, tracking events with UPU codes, delivery, pickup and redirect.
 
 pub mod allocation;
+pub mod booking;
 pub mod domain;
 pub mod tariff;
 pub mod tracking;
@@ -13,6 +14,8 @@ use eposta_kernel::web::Routes;
 /// Every route of the capability, with its access rules.
 pub fn routes() -> Routes {
     Routes::new()
+        .merge(booking::pages::routes())
+        .merge(booking::api::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.

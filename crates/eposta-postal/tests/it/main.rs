@@ -1,4 +1,5 @@
 //! The postal capability's integration tests, on SQLite, or on PostgreSQL when
 //! `EPOSTA_TEST_PG_URL` is set.
 
+mod booking;
 mod role_matrix;
