@@ -245,3 +245,56 @@ async fn batches_are_bounded_and_need_the_scope() {
     assert_eq!(r.status, 403);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM postal_items").await, 0);
 }
+
+/// Every `$ref` in `v` names something the document has.
+fn unresolved(doc: &Value, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref")
+                && doc.pointer(r.trim_start_matches('#')).is_none()
+            {
+                out.push(r.clone());
+            }
+            m.values().for_each(|x| unresolved(doc, x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| unresolved(doc, x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_api_document_describes_booking() {
+    let t = app().await;
+    let key = api_key(&t, "Књижара", &["postal:book"]).await;
+    let r = t.api(&key).get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    let post = &doc["paths"]["/api/v1/shipments"]["post"];
+    assert_eq!(post["security"], json!([{"api_key": ["postal:book"]}]));
+    assert!(post["requestBody"].is_object());
+    assert!(post["responses"]["201"].is_object());
+    let invalid = &post["responses"]["422"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(invalid, "#/components/schemas/BatchErrorBody");
+    let params: Vec<&str> = post["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(params.contains(&"Idempotency-Key"), "{params:?}");
+    let get = &doc["paths"]["/api/v1/shipments/{tracking_number}"]["get"];
+    assert!(get["responses"]["404"].is_object());
+    let mut missing = Vec::new();
+    unresolved(&doc, &doc, &mut missing);
+    assert_eq!(missing, Vec::<String>::new());
+    let input = &doc["components"]["schemas"]["ShipmentInput"]["properties"];
+    for field in ["product", "weight_g", "sender", "recipient", "options"] {
+        assert!(input[field].is_object(), "ShipmentInput.{field}");
+    }
+    // The readable reference shows the operations, in Serbian by default.
+    let page = t.client().get("/api").await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("Заказивање пошиљака"), "{html}");
+    assert!(html.contains("/api/v1/shipments/{tracking_number}"));
+}
