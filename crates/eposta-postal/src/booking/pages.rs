@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono_tz::Europe::Belgrade;
 use eposta_kernel::App;
+use eposta_kernel::money::Money;
 use eposta_kernel::web::error::PageError;
 use eposta_kernel::web::extract::{Form, Path, Query};
 use eposta_kernel::web::page::{PageCtx, render, render_status};
@@ -377,25 +378,23 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     let r = service::citizen_item(&app, &user, id).await?;
-    let mut options: Vec<String> = r
+    // An option with an amount shows it: "Откупнина: 1.500,00 RSD".
+    let options: Vec<String> = r
         .option_names()
         .iter()
-        .map(|o| ctx.t(option_key(o)).to_owned())
+        .map(|o| {
+            let amount = match o.as_str() {
+                "cash_on_delivery" => r.cod_minor,
+                "declared_value" => r.declared_value_minor,
+                _ => None,
+            };
+            let label = ctx.t(option_key(o));
+            match amount {
+                Some(a) => format!("{label}: {}", Money::rsd(a)),
+                None => label.to_owned(),
+            }
+        })
         .collect();
-    if let Some(cod) = r.cod_minor {
-        options.push(format!(
-            "{}: {}",
-            ctx.t("booking.item.cod_amount"),
-            eposta_kernel::money::Money::rsd(cod)
-        ));
-    }
-    if let Some(v) = r.declared_value_minor {
-        options.push(format!(
-            "{}: {}",
-            ctx.t("booking.item.declared_amount"),
-            eposta_kernel::money::Money::rsd(v)
-        ));
-    }
     let sender = PartyView::new(
         &ctx,
         "booking.sender",
