@@ -159,7 +159,7 @@ pub async fn allocate(app: &App, si: &str, n: usize) -> Result<Vec<S10>, Error> 
         let mut tx = app.db.begin().await?;
         if let Some(block) = take(&mut tx, si, want).await? {
             tx.commit().await?;
-            let mut ids = Vec::with_capacity(out.capacity());
+            let mut ids = Vec::with_capacity(n - out.len());
             for serial in block.next_serial - want..block.next_serial {
                 let serial =
                     u32::try_from(serial).map_err(|_| internal("serial out of range".into()))?;
