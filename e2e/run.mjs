@@ -41,7 +41,8 @@ const ROLES = [
     password: 'demo-citizen-password',
     landing: '/me',
     h1: { 'sr-Cyrl': 'Моја еПошта', 'sr-Latn': 'Moja ePošta', en: 'My ePošta' },
-    pages: ['/'],
+    pages: ['/', '/items', '/items/new'],
+    booking: true,
   },
   {
     role: 'manager',
@@ -236,6 +237,42 @@ async function testPublic(browser) {
   }
 }
 
+/** A citizen books a parcel: a wrong postal code first (the error state), then the price,
+ * then the confirmation; every state is audited. */
+async function bookAnItem(page, label, lang) {
+  if (!(await visit(page, '/items/new', label('booking')))) return;
+  const fields = {
+    sender_name: 'Petar Petrović', sender_street: 'Bulevar kralja Aleksandra', sender_number: '73',
+    sender_postal_code: '11000', sender_place: 'Beograd',
+    recipient_name: 'Jelena Jovanović', recipient_street: 'Zmaj Jovina', recipient_number: '12a',
+    recipient_postal_code: '2100', recipient_place: 'Novi Sad', recipient_phone: '064 123 4567',
+    weight_g: '1200', options_cash_on_delivery: '1500',
+  };
+  for (const [id, value] of Object.entries(fields)) await page.locator(`#${id}`).fill(value);
+  await page.locator('#product').selectOption('parcel');
+  const calculate = () => Promise.all([
+    page.waitForEvent('load'),
+    page.locator('button[name="action"][value="quote"]').click(),
+  ]);
+  await calculate();
+  check(label('booking'), (await page.locator('#recipient_postal_code-error').count()) === 1,
+    'a four-digit postal code is not named next to its field');
+  await checkPage(page, label(`/items/new with an error [${lang}]`), lang);
+  await page.locator('#recipient_postal_code').fill('21000');
+  await calculate();
+  const confirm = page.locator('button[name="action"][value="confirm"]');
+  if (!check(label('booking'), (await confirm.count()) === 1, 'no price and confirm button after calculating')) return;
+  await checkPage(page, label(`/items/new with the price [${lang}]`), lang);
+  await page.screenshot({ path: `${SCREENSHOTS}citizen-price.png`, fullPage: true });
+  await Promise.all([page.waitForEvent('load'), confirm.click()]);
+  check(label('booking'), /^\/items\/[0-9a-f-]{36}$/.test(pathOf(page)), `confirming went to ${pathOf(page)}`);
+  const tracking = (await page.locator('#tracking-number').textContent()).trim();
+  check(label('booking'), /^CA \d{3} \d{3} \d{3} RS$/.test(tracking), `tracking number ${tracking}`);
+  await checkPage(page, label(`${pathOf(page)} [${lang}]`), lang);
+  await page.screenshot({ path: `${SCREENSHOTS}citizen-booked.png`, fullPage: true });
+  if (await visit(page, '/items', label('/items'))) await checkPage(page, label(`/items with an item [${lang}]`), lang);
+}
+
 async function testRole(browser, r) {
   console.log(`${r.role} (${r.email})`);
   const context = await newContext(browser);
@@ -264,6 +301,8 @@ async function testRole(browser, r) {
     for (const path of r.pages) {
       if (await visit(page, path, label(path))) await checkPage(page, label(`${path} [${lang}]`), lang);
     }
+
+    if (r.booking) await bookAnItem(page, label, lang);
 
     // Back to the first language, so the account (which remembers it) starts there next time.
     await visit(page, r.landing, label(r.landing));

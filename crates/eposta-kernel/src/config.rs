@@ -51,6 +51,9 @@ pub struct Config {
     pub workers: usize,
     /// Key for signing cookies and CSRF tokens; default: generated into `<data_dir>/keys`.
     pub secret_key: Option<SecretString>,
+    /// The postal price list (TOML, the format of `crates/eposta-postal/tariff.example.toml`);
+    /// default: that example, built in. The postal capability reads and checks it at start-up.
+    pub postal_tariff: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             workers: 2,
             secret_key: None,
+            postal_tariff: None,
         }
     }
 }

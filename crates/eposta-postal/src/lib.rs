@@ -2,15 +2,29 @@
 //! booking (citizens on the web, businesses through the API), labels, acceptance at the
 //! counter, tracking events with UPU codes, delivery, pickup and redirect.
 
+pub mod allocation;
+pub mod booking;
+pub mod domain;
 pub mod labels;
+pub mod tariff;
 pub mod tracking;
 
+use eposta_kernel::Error;
+use eposta_kernel::config::Config;
 use eposta_kernel::jobs::Registry;
 use eposta_kernel::web::Routes;
+
+/// Checks the capability's settings (the tariff file). `eposta serve` calls it before
+/// anything else, so a bad tariff stops start-up with a message naming the problem.
+pub fn check_config(config: &Config) -> Result<(), Error> {
+    tariff::Tariff::configured(config).map(|_| ())
+}
 
 /// Every route of the capability, with its access rules.
 pub fn routes() -> Routes {
     Routes::new()
+        .merge(booking::pages::routes())
+        .merge(booking::api::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.

@@ -250,6 +250,7 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: Config, demo: bool, workers: bool) -> anyhow::Result<ExitCode> {
+    eposta_postal::check_config(&config)?;
     let listen = config.listen;
     let app = open(config, true).await?;
     if demo {

@@ -490,3 +490,50 @@ fn s10_generated_identifiers_check_valid_except_every_kth() {
         "exactly 1,000 invalid, each kind of fault alike"
     );
 }
+
+#[test]
+fn serve_refuses_to_start_with_a_bad_tariff_and_names_the_problem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tariff = dir.path().join("tariff.toml");
+    std::fs::write(
+        &tariff,
+        "name = \"Ценовник\"\ncurrency = \"RSD\"\nvat_bp = 20000\n[products]\n",
+    )
+    .expect("write");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eposta"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("EPOSTA_") {
+            cmd.env_remove(name);
+        }
+    }
+    let mut child = cmd
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("EPOSTA_DATA_DIR", dir.path().join("data"))
+        .env("EPOSTA_LISTEN", "127.0.0.1:0")
+        .env("EPOSTA_LOG", "warn")
+        .env("EPOSTA_POSTAL_TARIFF", &tariff)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("eposta serve starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("eposta serve kept running with a bad tariff");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let o = child.wait_with_output().expect("output");
+    assert!(!o.status.success(), "{}", show(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("EPOSTA_POSTAL_TARIFF"), "{}", show(&o));
+    assert!(err.contains("tariff.toml"), "{}", show(&o));
+    assert!(err.contains("vat_bp: must be 0 to 10000"), "{}", show(&o));
+    assert!(
+        !dir.path().join("data/eposta.db").exists(),
+        "it stopped before opening the database"
+    );
+}

@@ -1,5 +1,6 @@
 //! The postal capability's integration tests, on SQLite, or on PostgreSQL when
 //! `EPOSTA_TEST_PG_URL` is set.
 
+mod booking;
 mod labels;
 mod role_matrix;

@@ -1,0 +1,434 @@
+//! The citizen's booking pages: the form with its "calculate price" step (a POST that shows
+//! the price, VAT apart, and a confirm button; no JavaScript), the list of their items, and
+//! one item with its identifier and hand-in code.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono_tz::Europe::Belgrade;
+use eposta_kernel::App;
+use eposta_kernel::money::Money;
+use eposta_kernel::web::error::PageError;
+use eposta_kernel::web::extract::{Form, Path, Query};
+use eposta_kernel::web::page::{PageCtx, render, render_status};
+use eposta_kernel::web::principal::SessionUser;
+use eposta_kernel::web::routes::{Access, Routes};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::form::{
+    Block, BookingForm, Check, ErrorView, Input, address_inputs, checks, error_views, item_inputs,
+    merge,
+};
+use super::service;
+use super::store::ItemRow;
+use crate::domain::{Product, group_booking_code};
+use crate::tariff::{ChargeKind, Quote, Tariff};
+
+/// Items per page of the list.
+const PAGE_SIZE: i64 = 50;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/items", Access::Citizen, list)
+        .get("/items/new", Access::Citizen, new_form)
+        .post("/items/new", Access::Citizen, submit)
+        .get("/items/{id}", Access::Citizen, show)
+}
+
+/// The catalogue key of a product's name.
+pub fn product_key(p: &str) -> &'static str {
+    match p {
+        "letter" => "booking.product.letter",
+        "registered_letter" => "booking.product.registered_letter",
+        "parcel" => "booking.product.parcel",
+        _ => "booking.product.express",
+    }
+}
+
+/// The catalogue key of a status's name.
+pub fn status_key(s: &str) -> &'static str {
+    match s {
+        "accepted" => "booking.status.accepted",
+        "in_transit" => "booking.status.in_transit",
+        "on_hold" => "booking.status.on_hold",
+        "out_for_delivery" => "booking.status.out_for_delivery",
+        "available_for_pickup" => "booking.status.available_for_pickup",
+        "delivery_failed" => "booking.status.delivery_failed",
+        "delivered" => "booking.status.delivered",
+        "return_to_sender" => "booking.status.return_to_sender",
+        "cancelled" => "booking.status.cancelled",
+        _ => "booking.status.pre_transit",
+    }
+}
+
+fn option_key(name: &str) -> &'static str {
+    match name {
+        "registered" => "booking.option.registered",
+        "cash_on_delivery" => "booking.charge.cash_on_delivery",
+        "declared_value" => "booking.charge.declared_value",
+        "delivery_confirmation" => "booking.charge.delivery_confirmation",
+        _ => "booking.charge.sms_notice",
+    }
+}
+
+/// `02.03.2026. 10:00`, Belgrade time.
+fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&Belgrade)
+        .format("%d.%m.%Y. %H:%M")
+        .to_string()
+}
+
+/// A product in the form's list.
+struct ProductChoice {
+    value: &'static str,
+    label: String,
+    selected: bool,
+}
+
+/// A price as shown: its lines, net, VAT and total.
+struct QuoteView {
+    lines: Vec<(&'static str, String)>,
+    net: String,
+    vat_label: String,
+    vat: String,
+    total: String,
+    total_minor: i64,
+}
+
+impl QuoteView {
+    fn new(ctx: &PageCtx, q: &Quote) -> Self {
+        let lines = q
+            .charges
+            .iter()
+            .map(|c| {
+                let key = match c.kind {
+                    ChargeKind::Postage => "booking.charge.postage",
+                    ChargeKind::Extra(e) => option_key(e.as_str()),
+                };
+                (ctx.t(key), c.amount.to_string())
+            })
+            .collect();
+        Self {
+            lines,
+            net: q.net.to_string(),
+            vat_label: vat_label(ctx, q.vat_bp),
+            vat: q.vat.to_string(),
+            total: q.total.to_string(),
+            total_minor: q.total.minor,
+        }
+    }
+}
+
+/// `ПДВ 20 %`; basis points as a percentage with up to two decimals.
+fn vat_label(ctx: &PageCtx, bp: i64) -> String {
+    let rate = if bp % 100 == 0 {
+        (bp / 100).to_string()
+    } else {
+        format!("{},{:02}", bp / 100, bp % 100)
+            .trim_end_matches('0')
+            .to_owned()
+    };
+    ctx.f("booking.price.vat", &[("rate", &rate)])
+}
+
+#[derive(Template)]
+#[template(path = "postal/booking_form.html")]
+struct FormPage {
+    ctx: PageCtx,
+    blocks: Vec<Block>,
+    products: Vec<ProductChoice>,
+    weight: Input,
+    amounts: Vec<Input>,
+    checks: Vec<Check>,
+    errors: Vec<ErrorView>,
+    quote: Option<QuoteView>,
+    price_changed: bool,
+    example_tariff: bool,
+}
+
+impl FormPage {
+    /// The message for an input, if the last try broke a rule there.
+    fn err(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn form_page(
+    app: &App,
+    ctx: PageCtx,
+    form: BookingForm,
+    errors: &[crate::domain::FieldError],
+    quote: Option<&Quote>,
+    price_changed: bool,
+) -> Result<FormPage, PageError> {
+    let tariff = Tariff::configured(&app.config)?;
+    let errors = error_views(&ctx, errors);
+    let products = Product::ALL
+        .iter()
+        .map(|p| ProductChoice {
+            value: p.as_str(),
+            label: ctx.f(
+                "booking.product.choice",
+                &[
+                    ("name", ctx.t(product_key(p.as_str()))),
+                    (
+                        "max",
+                        &tariff
+                            .product(*p)
+                            .map_or(0, |t| t.max_weight_g())
+                            .to_string(),
+                    ),
+                ],
+            ),
+            selected: form.product == p.as_str(),
+        })
+        .collect();
+    let (weight, amounts) = item_inputs(&ctx, &form, &errors);
+    Ok(FormPage {
+        blocks: vec![
+            Block {
+                legend: ctx.t("booking.sender"),
+                inputs: address_inputs(&ctx, &form, "sender", &errors),
+            },
+            Block {
+                legend: ctx.t("booking.recipient"),
+                inputs: address_inputs(&ctx, &form, "recipient", &errors),
+            },
+        ],
+        checks: checks(&ctx, &form, &errors),
+        weight,
+        amounts,
+        quote: quote.map(|q| QuoteView::new(&ctx, q)),
+        products,
+        errors,
+        price_changed,
+        example_tariff: tariff.example,
+        ctx,
+    })
+}
+
+async fn new_form(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+) -> Result<Response, PageError> {
+    let form = BookingForm {
+        sender_name: user.display_name.clone(),
+        product: "letter".into(),
+        ..BookingForm::default()
+    };
+    render(&form_page(&app, ctx, form, &[], None, false)?)
+}
+
+/// "Calculate price" shows the price and a confirm button; "confirm" books, unless the
+/// price is no longer the one shown (then it is shown again).
+async fn submit(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    Form(form): Form<BookingForm>,
+) -> Result<Response, PageError> {
+    let (input, read_errors) = form.to_input();
+    let priced = match service::quote(&app, &input)? {
+        Ok(p) if read_errors.is_empty() => p,
+        checked => {
+            let errors = merge(read_errors, checked.err().unwrap_or_default());
+            let page = form_page(&app, ctx, form, &errors, None, false)?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let confirmed = form.action == "confirm";
+    let seen = form.quoted_total.trim().parse::<i64>().ok();
+    if !confirmed || seen != Some(priced.quote.total.minor) {
+        let changed = confirmed;
+        let page = form_page(&app, ctx, form, &[], Some(&priced.quote), changed)?;
+        return render(&page);
+    }
+    match service::book_for_citizen(&app, &user, &input).await? {
+        Ok(item) => Ok(Redirect::to(&format!("/items/{}?booked=1", item.id)).into_response()),
+        Err(errors) => {
+            let page = form_page(&app, ctx, form, &errors, None, false)?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// An item in a list or on its page, in the page's language.
+struct ItemView {
+    id: Uuid,
+    grouped: String,
+    product: &'static str,
+    recipient: String,
+    status: &'static str,
+    total: String,
+    created: String,
+}
+
+impl ItemView {
+    fn new(ctx: &PageCtx, r: &ItemRow) -> Self {
+        Self {
+            id: r.id,
+            grouped: r.grouped(),
+            product: ctx.t(product_key(&r.product)),
+            recipient: format!(
+                "{}, {}",
+                ctx.script(&r.recipient_name),
+                ctx.script(&r.recipient_place)
+            ),
+            status: ctx.t(status_key(&r.status)),
+            total: r.total().to_string(),
+            created: local_time(r.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    page: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "postal/booking_list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    items: Vec<ItemView>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+async fn list(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let offset = i64::from(page - 1) * PAGE_SIZE;
+    let (rows, more) = service::citizen_items(&app, &user, PAGE_SIZE, offset).await?;
+    render(&ListPage {
+        items: rows.iter().map(|r| ItemView::new(&ctx, r)).collect(),
+        prev: (page > 1).then(|| format!("/items?page={}", page - 1)),
+        next: more.then(|| format!("/items?page={}", page + 1)),
+        ctx,
+    })
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    booked: Option<String>,
+}
+
+/// A party's address block, in the page's script.
+struct PartyView {
+    title: &'static str,
+    name: String,
+    lines: Vec<String>,
+}
+
+impl PartyView {
+    #[expect(clippy::too_many_arguments, reason = "the lines of an address block")]
+    fn new(
+        ctx: &PageCtx,
+        title: &'static str,
+        name: &str,
+        street: &str,
+        number: &str,
+        code: &str,
+        place: &str,
+        contact: Vec<String>,
+    ) -> Self {
+        let mut lines = vec![
+            format!("{} {}", ctx.script(street), ctx.script(number)),
+            format!("{code} {}", ctx.script(place)),
+        ];
+        lines.extend(contact);
+        Self {
+            title: ctx.t(title),
+            name: ctx.script(name),
+            lines,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "postal/booking_item.html")]
+struct ItemPage {
+    ctx: PageCtx,
+    item: ItemView,
+    booked: bool,
+    code: String,
+    weight: String,
+    options: Vec<String>,
+    parties: Vec<PartyView>,
+    net: String,
+    vat: String,
+    paid: bool,
+}
+
+async fn show(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    let r = service::citizen_item(&app, &user, id).await?;
+    // An option with an amount shows it: "Откупнина: 1.500,00 RSD".
+    let options: Vec<String> = r
+        .option_names()
+        .iter()
+        .map(|o| {
+            let amount = match o.as_str() {
+                "cash_on_delivery" => r.cod_minor,
+                "declared_value" => r.declared_value_minor,
+                _ => None,
+            };
+            let label = ctx.t(option_key(o));
+            match amount {
+                Some(a) => format!("{label}: {}", Money::rsd(a)),
+                None => label.to_owned(),
+            }
+        })
+        .collect();
+    let sender = PartyView::new(
+        &ctx,
+        "booking.sender",
+        &r.sender_name,
+        &r.sender_street,
+        &r.sender_number,
+        &r.sender_postal_code,
+        &r.sender_place,
+        r.sender_phone.iter().cloned().collect(),
+    );
+    let recipient = PartyView::new(
+        &ctx,
+        "booking.recipient",
+        &r.recipient_name,
+        &r.recipient_street,
+        &r.recipient_number,
+        &r.recipient_postal_code,
+        &r.recipient_place,
+        r.recipient_phone
+            .iter()
+            .chain(r.recipient_email.iter())
+            .cloned()
+            .collect(),
+    );
+    render(&ItemPage {
+        item: ItemView::new(&ctx, &r),
+        booked: q.booked.is_some(),
+        code: group_booking_code(&r.booking_code),
+        weight: format!("{} g", r.weight_g),
+        options,
+        parties: vec![sender, recipient],
+        net: r.net().to_string(),
+        vat: r.vat().to_string(),
+        paid: r.paid_at.is_some(),
+        ctx,
+    })
+}
