@@ -24,8 +24,8 @@ use crate::domain::{FieldError, OptionsInput, RecipientInput, Rule, SenderInput,
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(book, get),
-    components(schemas(ShipmentInput, SenderInput, RecipientInput, OptionsInput)),
+    paths(book, get, super::label::shipment_label, super::label::batch_labels),
+    components(schemas(ShipmentInput, SenderInput, RecipientInput, OptionsInput, super::label::LabelBatch)),
     tags((name = "shipments", description = "Booking postal items: letters, registered letters, parcels and express items, one or up to 1,000 per request."))
 )]
 pub struct ShipmentsApi;
@@ -33,6 +33,16 @@ pub struct ShipmentsApi;
 pub fn routes() -> Routes {
     Routes::new()
         .post("/api/v1/shipments", Access::Scope(SCOPE), book)
+        .post(
+            "/api/v1/shipments/labels",
+            Access::Scope(SCOPE),
+            super::label::batch_labels,
+        )
+        .get(
+            "/api/v1/shipments/{tracking_number}/label",
+            Access::Scope(SCOPE),
+            super::label::shipment_label,
+        )
         .get(
             "/api/v1/shipments/{tracking_number}",
             Access::Scope(SCOPE),

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod form;
+pub mod label;
 pub mod pages;
 pub mod service;
 pub mod store;

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono_tz::Europe::Belgrade;
 use eposta_kernel::App;
-use eposta_kernel::money::Money;
 use eposta_kernel::web::error::PageError;
 use eposta_kernel::web::extract::{Form, Path, Query};
 use eposta_kernel::web::page::{PageCtx, render, render_status};
@@ -35,6 +34,11 @@ pub fn routes() -> Routes {
         .get("/items/new", Access::Citizen, new_form)
         .post("/items/new", Access::Citizen, submit)
         .get("/items/{id}", Access::Citizen, show)
+        .get(
+            "/items/{id}/label.pdf",
+            Access::Citizen,
+            super::label::citizen_label,
+        )
 }
 
 /// The catalogue key of a product's name.
@@ -63,7 +67,7 @@ pub fn status_key(s: &str) -> &'static str {
     }
 }
 
-fn option_key(name: &str) -> &'static str {
+pub fn option_key(name: &str) -> &'static str {
     match name {
         "registered" => "booking.option.registered",
         "cash_on_delivery" => "booking.charge.cash_on_delivery",
@@ -378,23 +382,7 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     let r = service::citizen_item(&app, &user, id).await?;
-    // An option with an amount shows it: "Откупнина: 1.500,00 RSD".
-    let options: Vec<String> = r
-        .option_names()
-        .iter()
-        .map(|o| {
-            let amount = match o.as_str() {
-                "cash_on_delivery" => r.cod_minor,
-                "declared_value" => r.declared_value_minor,
-                _ => None,
-            };
-            let label = ctx.t(option_key(o));
-            match amount {
-                Some(a) => format!("{label}: {}", Money::rsd(a)),
-                None => label.to_owned(),
-            }
-        })
-        .collect();
+    let options = super::label::option_lines(&ctx.tr, &r);
     let sender = PartyView::new(
         &ctx,
         "booking.sender",

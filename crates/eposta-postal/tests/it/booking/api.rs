@@ -298,3 +298,80 @@ async fn the_api_document_describes_booking() {
     assert!(html.contains("Заказивање пошиљака"), "{html}");
     assert!(html.contains("/api/v1/shipments/{tracking_number}"));
 }
+
+#[tokio::test]
+async fn labels_one_at_a_time_or_a_batch_in_one_pdf() {
+    let t = app().await;
+    let key = api_key(&t, "Штампарија", &["postal:book"]).await;
+    let mut api = t.api(&key);
+    let r = api
+        .post_json("/api/v1/shipments", &json!({ "shipments": batch(3) }), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let tns: Vec<String> = r.json()["shipments"]
+        .as_array()
+        .expect("shipments")
+        .iter()
+        .map(|s| s["tracking_number"].as_str().expect("tn").to_owned())
+        .collect();
+
+    let one = api
+        .get(&format!("/api/v1/shipments/{}/label", tns[0]))
+        .await;
+    assert_eq!(one.status, 200, "{}", one.text());
+    assert_eq!(one.headers["content-type"], "application/pdf");
+    if let Some(text) = super::pages::pdf_text(&one.body) {
+        let grouped = S10::parse(&tns[0]).expect("tn").id.grouped();
+        assert!(text.contains(&grouped), "{grouped} in {text}");
+    }
+
+    let all = api
+        .post_json(
+            "/api/v1/shipments/labels",
+            &json!({ "tracking_numbers": tns }),
+            &[],
+        )
+        .await;
+    assert_eq!(all.status, 200, "{}", all.text());
+    if let Some(text) = super::pages::pdf_text(&all.body) {
+        // One page per label, in the order asked: pdftotext separates pages with a form feed.
+        assert_eq!(text.matches('\u{c}').count(), 3, "{text}");
+        let positions: Vec<usize> = tns
+            .iter()
+            .map(|tn| {
+                text.find(&S10::parse(tn).expect("tn").id.grouped())
+                    .expect("on a page")
+            })
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+
+    // Another organisation's shipment: 404 alone, 422 naming its position in a batch.
+    let other = api_key(&t, "Друга фирма", &["postal:book"]).await;
+    let mut stranger = t.api(&other);
+    assert_eq!(
+        stranger
+            .get(&format!("/api/v1/shipments/{}/label", tns[0]))
+            .await
+            .status,
+        404
+    );
+    let r = stranger
+        .post_json(
+            "/api/v1/shipments/labels",
+            &json!({ "tracking_numbers": [tns[1]] }),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "tracking_numbers[0]");
+    let r = api
+        .post_json(
+            "/api/v1/shipments/labels",
+            &json!({ "tracking_numbers": [] }),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "tracking_numbers");
+}

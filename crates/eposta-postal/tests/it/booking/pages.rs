@@ -303,3 +303,59 @@ async fn another_citizen_and_other_callers_cannot_see_the_item() {
     );
     assert_eq!(owner.get("/items/not-a-uuid").await.status, 404);
 }
+
+#[tokio::test]
+async fn a_citizen_prints_the_label_of_their_own_item_only() {
+    let t = app().await;
+    let mut c = citizen(&t, "Петар Петровић").await;
+    let item = book(&mut c).await;
+    let page = c.get(&item).await.text();
+    assert!(
+        page.contains(&format!("href=\"{item}/label.pdf\"")),
+        "{page}"
+    );
+    let grouped = text_after(&page, "id=\"tracking-number\">").to_owned();
+
+    let r = c.get(&format!("{item}/label.pdf")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "application/pdf");
+    assert!(r.body.starts_with(b"%PDF-"));
+    // The label carries what the item page shows (read back by poppler where installed).
+    if let Some(text) = pdf_text(&r.body) {
+        assert!(text.contains(&grouped), "{grouped} in {text}");
+        assert!(text.contains("Петар Петровић"), "{text}");
+    }
+
+    let mut other = citizen(&t, "Друга Особа").await;
+    assert_eq!(other.get(&format!("{item}/label.pdf")).await.status, 404);
+}
+
+/// The text of a PDF by poppler's `pdftotext`, or None where poppler is not installed
+/// outside CI (see `peer_available`).
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let found = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !eposta_kernel::testing::peer_available(
+        "pdf_text",
+        found,
+        "pdftotext",
+        "apt-get install poppler-utils",
+    ) {
+        return None;
+    }
+    let mut f = tempfile::NamedTempFile::new().expect("temp file");
+    f.write_all(pdf).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args([f.path().to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
