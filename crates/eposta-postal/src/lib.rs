@@ -9,7 +9,7 @@ use eposta_kernel::web::Routes;
 
 /// Every route of the capability, with its access rules.
 pub fn routes() -> Routes {
-    Routes::new()
+    Routes::new().merge(tracking::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.
