@@ -2,3 +2,4 @@
 //! `EPOSTA_TEST_PG_URL` is set.
 
 mod role_matrix;
+mod tracking;
