@@ -205,8 +205,9 @@ impl fmt::Display for RowError {
     }
 }
 
-/// One posted event as it came: untrusted text.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+/// One posted event as it came: untrusted text. Read by [`RawEvent::from_json`], which names
+/// the field at fault; the derive only describes it in the API document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RawEvent {
     /// The S10 identifier (spaces allowed, any case).
     #[schema(example = "RA123456785RS")]
@@ -221,10 +222,8 @@ pub struct RawEvent {
     #[schema(example = "2026-03-02T10:15:00+01:00")]
     pub event_time: String,
     /// The non-delivery reason; required with EMH.
-    #[serde(default)]
     pub reason_code: Option<String>,
     /// The action taken; required with EMH.
-    #[serde(default)]
     pub action_code: Option<String>,
 }
 
