@@ -11,7 +11,8 @@ use eposta_kernel::web::extract::{Json as Body, Path};
 use eposta_kernel::web::principal::KeyHolder;
 use serde::Serialize;
 
-use super::domain::{self, Flag, RawEvent, Status};
+use super::domain::{self, Flag, Status};
+use super::input::RawEvent;
 use super::service::{self, Lookup, RowOutcome, TrackedEvent};
 
 /// The scope a key needs to post events: a right of its own, because reading tracking

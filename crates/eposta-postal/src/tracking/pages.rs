@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::codes;
 use super::domain::{self, Flag, Status};
+use super::input;
 use super::service::{self, Lookup, Tracked, TrackedEvent};
 use super::store::{self, FlaggedRow};
 
@@ -349,7 +350,7 @@ pub(super) async fn facilities(
 ) -> Result<Response, PageError> {
     let saved = q
         .saved
-        .and_then(|c| domain::location_code(&c).ok())
+        .and_then(|c| input::location_code(&c).ok())
         .map(|c| ctx.f("tracking.facilities.saved", &[("code", &c)]));
     facilities_page(
         &app,
@@ -376,7 +377,7 @@ pub(super) async fn save_facility(
 ) -> Result<Response, PageError> {
     let errors = match service::save_facility(&app, &user, &form.code, &form.name).await {
         Ok(_) => {
-            let code = domain::location_code(&form.code).unwrap_or_default();
+            let code = input::location_code(&form.code).unwrap_or_default();
             // Codes are letters and digits only, safe in a query as they are.
             return Ok(
                 Redirect::to(&format!("/admin/tracking/facilities?saved={code}")).into_response(),

@@ -15,7 +15,8 @@ use eposta_kernel::{App, Error};
 use serde_json::json;
 
 use super::codes::{self, Action, EventCode, Reason};
-use super::domain::{self, Flag, MAX_BATCH, MAX_IDS, RawEvent, RowError, Status, ValidEvent};
+use super::domain::{Flag, MAX_BATCH, MAX_IDS, RowError, Status};
+use super::input::{self, RawEvent, ValidEvent};
 use super::store::{self, FacilityRow, FlaggedRow, NewEvent};
 
 /// What became of one posted event.
@@ -73,7 +74,7 @@ pub async fn ingest(
     let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
     let mut valid: Vec<(usize, ValidEvent)> = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        match RawEvent::from_json(row).and_then(|raw| domain::check_event(table, &raw, now)) {
+        match RawEvent::from_json(row).and_then(|raw| input::check_event(table, &raw, now)) {
             Ok(e) => valid.push((i, e)),
             Err(e) => outcomes[i] = Some(RowOutcome::Error(e)),
         }
@@ -181,10 +182,10 @@ pub async fn record_acceptance(
     at: DateTime<Utc>,
     source: &str,
 ) -> Result<bool, Error> {
-    let number = domain::tracking_number(tracking_number)
+    let number = input::tracking_number(tracking_number)
         .map_err(|e| Error::invalid("tracking_number", e.to_string()))?;
     let office =
-        domain::location_code(office_code).map_err(|e| Error::invalid("office", e.message))?;
+        input::location_code(office_code).map_err(|e| Error::invalid("office", e.message))?;
     if !store::office_exists(tx, &office).await? {
         return Err(Error::invalid("office", "no office has this code"));
     }
@@ -259,7 +260,7 @@ pub async fn track(app: &App, ids: &[String]) -> Result<Vec<Tracked>, Error> {
     let mut asked: Vec<(String, Result<S10, S10Error>)> = Vec::new();
     let mut valid: Vec<S10> = Vec::new();
     for query in ids {
-        let parsed = domain::tracking_number(query);
+        let parsed = input::tracking_number(query);
         if let Ok(id) = parsed {
             if valid.contains(&id) {
                 continue;
@@ -379,7 +380,7 @@ pub async fn save_facility(
     if user.role != Role::Admin {
         return Err(Error::Forbidden);
     }
-    let code = domain::location_code(code)
+    let code = input::location_code(code)
         .map_err(|_| Error::invalid("code", "must be 1 to 16 letters or digits"))?;
     let name = name.trim();
     if name.is_empty()
