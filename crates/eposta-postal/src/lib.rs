@@ -25,6 +25,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .merge(booking::pages::routes())
         .merge(booking::api::routes())
+        .merge(tracking::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.

@@ -16,6 +16,10 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("sms:send", "send SMS and run campaigns"),
     ("postal:book", "book shipments"),
     ("postal:track", "read tracking"),
+    (
+        "tracking:write",
+        "post tracking events (scanners, sorting centres)",
+    ),
     ("payments:create", "create payments"),
     (
         "notary:submit",

@@ -4,3 +4,4 @@
 mod booking;
 mod labels;
 mod role_matrix;
+mod tracking;
