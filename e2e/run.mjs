@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 // ---------------------------------------------------------------------------------------
 
 /** Pages anyone may open without logging in. */
-const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd', '/api'];
+const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd', '/api', '/track', '/track?id=RA123456785RS'];
 
 /**
  * One entry per demo account (see the README). `landing` is where the role arrives after
@@ -32,7 +32,7 @@ const ROLES = [
     password: 'demo-clerk-password',
     landing: '/counter',
     h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
-    pages: ['/', '/counter/office'],
+    pages: ['/', '/counter/office', '/counter/tracking/flagged'],
     keyboard: true,
   },
   {
@@ -58,7 +58,7 @@ const ROLES = [
     password: 'demo-admin-password',
     landing: '/admin',
     h1: { 'sr-Cyrl': 'Администрација', 'sr-Latn': 'Administracija', en: 'Administration' },
-    pages: ['/', '/admin/users', '/admin/keys', '/admin/outbox', '/admin/audit', '/admin/offices', '/admin/offices/11101', '/offices/21101/staff'],
+    pages: ['/', '/admin/users', '/admin/keys', '/admin/outbox', '/admin/audit', '/admin/offices', '/admin/offices/11101', '/offices/21101/staff', '/admin/tracking/facilities', '/counter/tracking/flagged'],
   },
 ];
 
