@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use figment::Figment;
-use figment::providers::{Format, Toml};
 use serde::Deserialize;
 
 use super::domain::Status;
@@ -111,9 +109,7 @@ impl EventCodes {
     /// Reads a table, checking that codes are well formed and unique and that every event
     /// the research lists is there.
     pub fn parse(text: &str) -> Result<EventCodes, String> {
-        let file: File = Figment::from(Toml::string(text))
-            .extract()
-            .map_err(|e| e.to_string())?;
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut event_index = HashMap::new();
         for (i, e) in file.events_checked()?.iter().enumerate() {
             if event_index.insert(e.code.clone(), i).is_some() {
