@@ -1,6 +1,11 @@
 //! The in-process test harness: a [`TestApp`] on a fresh database (a temporary SQLite file,
 //! or a fresh schema on the PostgreSQL server that `EPOSTA_TEST_PG_URL` names), and a
-//! [`Client`] with a cookie jar that drives the router without sockets.
+//! [`Client`] with a cookie jar that drives the router without sockets; and the role-matrix
+//! walk every crate runs over its routes.
+
+mod role_matrix;
+
+pub use role_matrix::{concrete_path, principal_for, walk_role_matrix};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +19,6 @@ use tower::ServiceExt;
 
 use crate::accounts::Role;
 use crate::accounts::service::{self, NewStaff};
-use crate::apikeys;
 use crate::app::App;
 use crate::audit::Actor;
 use crate::clock::FixedClock;
@@ -23,9 +27,7 @@ use crate::db::{Db, DbOptions};
 use crate::jobs::Registry;
 use crate::notify::email::EmailTransport;
 use crate::offices::store::{self as office_store, OfficeFields};
-use crate::web::principal::{KeyHolder, Principal, SessionUser};
-use crate::web::routes::Decision;
-use crate::web::{RouteSpec, Routes};
+use crate::web::Routes;
 
 /// A whole application on a database of its own.
 pub struct TestApp {
@@ -449,160 +451,4 @@ pub fn peer_available(test: &str, available: bool, what: &str, install: &str) ->
     }
     eprintln!("{test}: NOT CHECKED here: {what} is not installed ({install}); CI checks it");
     false
-}
-
-// --- the role matrix ---
-
-/// A concrete path for a route pattern: parameters become values that exist nowhere.
-pub fn concrete_path(path: &str) -> String {
-    path.split('/')
-        .map(|seg| {
-            if seg.starts_with('{') {
-                "00000000-0000-0000-0000-000000000000"
-            } else {
-                seg
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The principal each caller of the matrix walk stands for: `anonymous`, `citizen`,
-/// `clerk`, `manager`, `admin`, or `apikey` (a key with every scope).
-pub fn principal_for(caller: &str) -> Principal {
-    let user = |role| {
-        Principal::User(SessionUser {
-            id: uuid::Uuid::nil(),
-            email: String::new(),
-            display_name: String::new(),
-            role,
-            office_id: None,
-            session_id: uuid::Uuid::nil(),
-        })
-    };
-    match caller {
-        "anonymous" => Principal::Anonymous,
-        "citizen" => user(Role::Citizen),
-        "clerk" => user(Role::Clerk),
-        "manager" => user(Role::Manager),
-        "admin" => user(Role::Admin),
-        _ => Principal::Key(KeyHolder {
-            key_id: uuid::Uuid::nil(),
-            organisation_id: uuid::Uuid::nil(),
-            scopes: apikeys::SCOPES
-                .iter()
-                .map(|(s, _)| (*s).to_owned())
-                .collect(),
-        }),
-    }
-}
-
-/// Walks every route in `specs` with every kind of caller (anonymous, citizen, clerk and
-/// manager of office 11101, admin, an API key with every scope) and asserts that each is let
-/// in exactly when the route's `Access` says so: 401 for the API and a redirect to the login
-/// page for pages when unauthenticated, 403 when forbidden, never a 5xx. Returns how many
-/// requests it checked. Every capability calls it with its routes.
-pub async fn walk_role_matrix(t: &TestApp, specs: &[RouteSpec]) -> usize {
-    t.office("11101", "Београд 1").await;
-
-    t.office("11101", "Београд 1").await;
-    let mut callers: Vec<(&str, Client)> = vec![("anonymous", t.client())];
-    for (name, role, office) in [
-        ("citizen", Role::Citizen, None),
-        ("clerk", Role::Clerk, Some("11101")),
-        ("manager", Role::Manager, Some("11101")),
-        ("admin", Role::Admin, None),
-    ] {
-        let email = t.user(role, office).await;
-        let mut c = t.client();
-        c.login(&email, PASSWORD).await;
-        callers.push((name, c));
-    }
-    let org = apikeys::create_organisation(&t.app, &Actor::System, "Test agency", "agency")
-        .await
-        .expect("set-up");
-    let all_scopes: Vec<String> = apikeys::SCOPES
-        .iter()
-        .map(|(s, _)| (*s).to_owned())
-        .collect();
-    let key = apikeys::issue(&t.app, &Actor::System, org, "matrix", &all_scopes)
-        .await
-        .expect("set-up");
-    callers.push(("apikey", t.api(&key.token)));
-
-    let mut checked = 0;
-    for spec in specs {
-        // Logging out ends the session the next checks need; it is covered in accounts.rs.
-        if spec.path == "/logout" {
-            continue;
-        }
-        for (name, client) in callers.iter_mut() {
-            let decision = spec.access.decide(&principal_for(name));
-            let path = concrete_path(spec.path);
-            let r = client
-                .send(
-                    spec.method.clone(),
-                    &path,
-                    &[("content-type", "application/x-www-form-urlencoded")],
-                    Body::from(format!(
-                        "csrf={}",
-                        client.cookie("eposta_csrf").unwrap_or("")
-                    )),
-                )
-                .await;
-            let api = spec.path.starts_with("/api/");
-            match decision {
-                Decision::Allow => assert!(
-                    !(matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-                        || r.status == StatusCode::SEE_OTHER
-                            && r.location().is_some_and(|l| l.starts_with("/login?"))),
-                    "{name} should be let into {} {}: got {}",
-                    spec.method,
-                    spec.path,
-                    r.status
-                ),
-                Decision::Unauthenticated if api => {
-                    assert_eq!(
-                        r.status,
-                        StatusCode::UNAUTHORIZED,
-                        "{name} {} {}",
-                        spec.method,
-                        spec.path
-                    )
-                }
-                Decision::Unauthenticated => {
-                    assert_eq!(
-                        r.status,
-                        StatusCode::SEE_OTHER,
-                        "{name} {} {}",
-                        spec.method,
-                        spec.path
-                    );
-                    assert!(
-                        r.location().is_some_and(|l| l.starts_with("/login?next=")),
-                        "{name} {}",
-                        spec.path
-                    );
-                }
-                Decision::Forbidden => {
-                    assert_eq!(
-                        r.status,
-                        StatusCode::FORBIDDEN,
-                        "{name} {} {}",
-                        spec.method,
-                        spec.path
-                    )
-                }
-            }
-            assert!(
-                !r.status.is_server_error(),
-                "{name} {} {}: {}",
-                spec.method,
-                spec.path,
-                r.status
-            );
-            checked += 1;
-        }
-    }
-    checked
 }
