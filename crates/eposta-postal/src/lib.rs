@@ -4,6 +4,7 @@
 
 pub mod allocation;
 pub mod booking;
+pub mod counter;
 pub mod domain;
 pub mod labels;
 pub mod tariff;
@@ -25,6 +26,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .merge(booking::pages::routes())
         .merge(booking::api::routes())
+        .merge(counter::pages::routes())
         .merge(tracking::routes())
 }
 

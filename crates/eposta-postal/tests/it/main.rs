@@ -2,6 +2,7 @@
 //! `EPOSTA_TEST_PG_URL` is set.
 
 mod booking;
+mod counter;
 mod labels;
 mod role_matrix;
 mod tracking;
