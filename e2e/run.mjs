@@ -32,7 +32,7 @@ const ROLES = [
     password: 'demo-clerk-password',
     landing: '/counter',
     h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
-    pages: ['/', '/counter/office', '/counter/tracking/flagged', '/counter/accept', '/counter/accept?code=ZZZZ-ZZZZ'],
+    pages: ['/', '/counter/office', '/counter/tracking/flagged', '/counter/accept'],
     keyboard: true,
   },
   {
