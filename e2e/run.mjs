@@ -268,9 +268,54 @@ async function bookAnItem(page, label, lang) {
   check(label('booking'), /^\/items\/[0-9a-f-]{36}$/.test(pathOf(page)), `confirming went to ${pathOf(page)}`);
   const tracking = (await page.locator('#tracking-number').textContent()).trim();
   check(label('booking'), /^CA \d{3} \d{3} \d{3} RS$/.test(tracking), `tracking number ${tracking}`);
+  booked = { tracking, code: (await page.locator('#booking-code').textContent()).trim() };
   await checkPage(page, label(`${pathOf(page)} [${lang}]`), lang);
   await page.screenshot({ path: `${SCREENSHOTS}citizen-booked.png`, fullPage: true });
   if (await visit(page, '/items', label('/items'))) await checkPage(page, label(`/items with an item [${lang}]`), lang);
+}
+
+/** The item the citizen booked, for the counter to accept: { tracking, code }. */
+let booked = null;
+
+/** The clerk accepts the citizen's item with the keyboard only (code, Enter; the weight
+ * field then has the focus, Enter), gets the receipt, and anyone can then track the item as
+ * accepted at the clerk's office. */
+async function testCounterAcceptance(browser) {
+  const clerk = ROLES.find((r) => r.role === 'clerk');
+  const label = (what) => `counter ${what}`;
+  if (!check(label('booking'), booked !== null, 'the citizen booked no item to accept')) return;
+  console.log(`counter: accept ${booked.tracking} (hand-in code ${booked.code})`);
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const focused = () => page.evaluate(() => document.activeElement?.id ?? '');
+  try {
+    if (!(await visit(page, '/login', label('/login')))) return;
+    if (!(await loginWithKeyboard(page, clerk, label('keyboard login')))) return;
+    if (!(await visit(page, '/counter/accept', label('/counter/accept')))) return;
+    if (!check(label('focus'), (await focused()) === 'code', 'the hand-in code field does not have the focus')) return;
+    await page.keyboard.type(booked.code);
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+    const found = (await page.locator('#tracking-number').textContent())?.trim();
+    if (!check(label('find'), found === booked.tracking, `the code found ${found}, not ${booked.tracking}`)) return;
+    await checkPage(page, label(`/counter/accept with the item [${FIRST_LANG}]`), FIRST_LANG);
+    if (!check(label('focus'), (await focused()) === 'weight_g', 'the weight field does not have the focus')) return;
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+    check(label('accept'), /^\/counter\/receipts\/[0-9a-f-]{36}$/.test(pathOf(page)), `accepting went to ${pathOf(page)}`);
+    await checkPage(page, label(`receipt [${FIRST_LANG}]`), FIRST_LANG);
+    await page.screenshot({ path: `${SCREENSHOTS}counter-receipt.png`, fullPage: true });
+
+    const anyone = await (await newContext(browser)).newPage();
+    await anyone.goto(`${BASE_URL}/track?id=${encodeURIComponent(booked.tracking)}`);
+    const text = await anyone.locator('main').textContent();
+    check(label('track'), text.includes('Примљена') && text.includes('Београд 1'),
+      `tracking does not show the item accepted at Београд 1: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
+    await checkPage(anyone, label(`/track after acceptance [${FIRST_LANG}]`), FIRST_LANG);
+    await anyone.context().close();
+  } catch (e) {
+    fail('counter', e.message.split('\n')[0]);
+  } finally {
+    await context.close();
+  }
 }
 
 async function testRole(browser, r) {
@@ -343,6 +388,7 @@ async function main() {
   try {
     await testPublic(browser);
     for (const r of ROLES) await testRole(browser, r);
+    await testCounterAcceptance(browser);
   } finally {
     await browser.close();
   }
