@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::domain::{FIELD_ORDER, FieldError, OfficeInput};
-use super::service::{self, Found};
+use super::service;
 use super::store::{OfficeRow, StaffRow};
 use crate::accounts::Role;
 use crate::app::App;
@@ -66,13 +66,23 @@ impl Pager {
 }
 
 /// Runs a search for a page of the finder or the admin list.
-async fn search_page(app: &App, q: &SearchQuery) -> Result<(Found, u32), PageError> {
+/// One page of the search, as the finder and the admin's list both show it: the offices in
+/// the page's script and the pager (whose links go to `path`).
+async fn search_page(
+    app: &App,
+    ctx: &PageCtx,
+    q: &SearchQuery,
+    path: &'static str,
+) -> Result<(Vec<OfficeView>, Pager), PageError> {
     let page = q.page.unwrap_or(1).max(1);
     let offset = i64::from(page - 1) * PAGE_SIZE;
-    Ok((
-        service::search(app, q.q.trim(), PAGE_SIZE, offset).await?,
-        page,
-    ))
+    let found = service::search(app, q.q.trim(), PAGE_SIZE, offset).await?;
+    let offices = found
+        .offices
+        .iter()
+        .map(|o| OfficeView::new(ctx, o))
+        .collect();
+    Ok((offices, Pager::new(path, q.q.trim(), page, found.more)))
 }
 
 /// An office as a citizen sees it, in the page's script.
@@ -119,14 +129,9 @@ async fn finder(
     ctx: PageCtx,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let (found, page) = search_page(&app, &q).await?;
-    let offices = found
-        .offices
-        .iter()
-        .map(|o| OfficeView::new(&ctx, o))
-        .collect();
+    let (offices, pager) = search_page(&app, &ctx, &q, "/offices").await?;
     render(&FinderPage {
-        pager: Pager::new("/offices", q.q.trim(), page, found.more),
+        pager,
         ctx,
         q: q.q,
         offices,
@@ -224,14 +229,9 @@ async fn admin_list(
     ctx: PageCtx,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let (found, page) = search_page(&app, &q).await?;
-    let offices = found
-        .offices
-        .iter()
-        .map(|o| OfficeView::new(&ctx, o))
-        .collect();
+    let (offices, pager) = search_page(&app, &ctx, &q, "/admin/offices").await?;
     render(&AdminListPage {
-        pager: Pager::new("/admin/offices", q.q.trim(), page, found.more),
+        pager,
         ctx,
         q: q.q,
         offices,

@@ -353,31 +353,12 @@ fn complete(op: &mut Operation, method: &Method, access: Option<Access>) {
 }
 
 fn operations(item: &PathItem) -> Vec<Method> {
-    let PathItem {
-        get,
-        put,
-        post,
-        delete,
-        options,
-        head,
-        patch,
-        trace,
-        ..
-    } = item;
-    [
-        (Method::GET, get),
-        (Method::PUT, put),
-        (Method::POST, post),
-        (Method::DELETE, delete),
-        (Method::OPTIONS, options),
-        (Method::HEAD, head),
-        (Method::PATCH, patch),
-        (Method::TRACE, trace),
-    ]
-    .into_iter()
-    .filter(|(_, op)| op.is_some())
-    .map(|(m, _)| m)
-    .collect()
+    // The document is small and read only when routes are checked against it: a copy keeps
+    // one list of PathItem's operations, in operations_mut.
+    operations_mut(&mut item.clone())
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect()
 }
 
 fn operations_mut(item: &mut PathItem) -> Vec<(Method, &mut Operation)> {
