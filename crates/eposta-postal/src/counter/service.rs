@@ -137,6 +137,7 @@ pub async fn accept(app: &App, user: &SessionUser, a: &Acceptance<'_>) -> Result
         return Err(Error::conflict("this item has been accepted already"));
     }
     record_acceptance(
+        app,
         &mut tx,
         &item.tracking_number,
         &office,

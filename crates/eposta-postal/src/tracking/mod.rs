@@ -4,6 +4,7 @@
 pub mod api;
 pub mod codes;
 pub mod domain;
+pub mod fanout;
 pub mod input;
 pub mod pages;
 pub mod service;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use eposta_formats::s10::{S10, S10Error};
 use eposta_kernel::accounts::Role;
 use eposta_kernel::audit::{self, Actor};
-use eposta_kernel::db::Exec;
+use eposta_kernel::db::Tx;
 use eposta_kernel::offices::store as office_store;
 use eposta_kernel::web::principal::SessionUser;
 use eposta_kernel::{App, Error};
@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::codes::{self, Action, EventCode, Reason};
 use super::domain::{Flag, MAX_BATCH, MAX_IDS, RowError, Status};
+use super::fanout::{self, StoredEvent};
 use super::input::{self, RawEvent, ValidEvent};
 use super::store::{self, FacilityRow, FlaggedRow, NewEvent};
 
@@ -112,7 +113,7 @@ pub async fn ingest(
     };
     let mut seen = HashSet::with_capacity(valid.len());
     // What each row to insert was (position, status, flag), beside the rows themselves.
-    let mut meta: Vec<(usize, Status, Option<Flag>)> = Vec::with_capacity(valid.len());
+    let mut meta: Vec<(usize, &ValidEvent, Option<Flag>)> = Vec::with_capacity(valid.len());
     let mut news: Vec<NewEvent<'_>> = Vec::with_capacity(valid.len());
     for (i, e) in &valid {
         let number = e.tracking_number.as_str();
@@ -123,18 +124,24 @@ pub async fn ingest(
         let history = histories.entry(number.to_owned()).or_default();
         let flag = history.flag(e.status, e.event_time);
         history.record(e.status, e.event_time);
-        meta.push((*i, e.status, flag));
+        meta.push((*i, e, flag));
         news.push(new_event(e, flag, source, now));
     }
     let inserted = store::insert_events(&mut tx, &news).await?;
-    tx.commit().await?;
-    for ((i, status, flag), new) in meta.into_iter().zip(inserted) {
+    let mut stored = Vec::with_capacity(news.len());
+    for ((i, event, flag), new) in meta.into_iter().zip(inserted) {
         outcomes[i] = Some(if new {
-            RowOutcome::Stored { status, flag }
+            stored.push(stored_event(event, flag));
+            RowOutcome::Stored {
+                status: event.status,
+                flag,
+            }
         } else {
             RowOutcome::Duplicate
         });
     }
+    fanout::events_stored(app, &mut tx, &stored).await?;
+    tx.commit().await?;
     let report = IngestReport {
         rows: outcomes
             .into_iter()
@@ -172,11 +179,26 @@ fn new_event<'a>(
     }
 }
 
+fn stored_event(e: &ValidEvent, flag: Option<Flag>) -> StoredEvent {
+    StoredEvent {
+        tracking_number: e.tracking_number.as_str().to_owned(),
+        code: e.code,
+        status: e.status,
+        location: e.location.clone(),
+        event_time: e.event_time,
+        reason_code: e.reason_code,
+        action_code: e.action_code,
+        flag,
+    }
+}
+
 /// Records the UPU acceptance (EMA) of an item at an office, inside the caller's transaction
-/// (the counter's acceptance calls it). `source` says who, such as `counter:<office code>`.
-/// True when stored, false when the same acceptance was recorded before.
+/// (the counter's acceptance calls it), with what follows from it (the recipient's notice, the
+/// business's webhook). `source` says who, such as `counter:<office code>`. True when stored,
+/// false when the same acceptance was recorded before.
 pub async fn record_acceptance(
-    tx: &mut impl Exec,
+    app: &App,
+    tx: &mut Tx,
     tracking_number: &str,
     office_code: &str,
     at: DateTime<Utc>,
@@ -203,7 +225,11 @@ pub async fn record_acceptance(
         .remove(number.as_str())
         .unwrap_or_default();
     let flag = history.flag(event.status, at);
-    store::insert_event(tx, &new_event(&event, flag, source, at)).await
+    let stored = store::insert_event(tx, &new_event(&event, flag, source, at)).await?;
+    if stored {
+        fanout::events_stored(app, tx, &[stored_event(&event, flag)]).await?;
+    }
+    Ok(stored)
 }
 
 /// One event of an item as anyone may see it: no flag, no source, no personal data.

@@ -289,21 +289,28 @@ async fn the_counter_records_acceptance_in_its_transaction() {
     let at: DateTime<Utc> = t.app.now();
     let mut tx = t.app.db.begin().await.expect("tx");
     assert!(
-        service::record_acceptance(&mut tx, "ra 123 456 785 rs", "11101", at, "counter:11101")
-            .await
-            .expect("stored")
+        service::record_acceptance(
+            &t.app,
+            &mut tx,
+            "ra 123 456 785 rs",
+            "11101",
+            at,
+            "counter:11101"
+        )
+        .await
+        .expect("stored")
     );
     assert!(
-        !service::record_acceptance(&mut tx, ITEM, "11101", at, "counter:11101")
+        !service::record_acceptance(&t.app, &mut tx, ITEM, "11101", at, "counter:11101")
             .await
             .expect("duplicate")
     );
     assert!(matches!(
-        service::record_acceptance(&mut tx, ITEM, "99999", at, "counter:99999").await,
+        service::record_acceptance(&t.app, &mut tx, ITEM, "99999", at, "counter:99999").await,
         Err(eposta_kernel::Error::Invalid { field, .. }) if field == "office"
     ));
     assert!(matches!(
-        service::record_acceptance(&mut tx, "RA123456784RS", "11101", at, "counter:11101").await,
+        service::record_acceptance(&t.app, &mut tx, "RA123456784RS", "11101", at, "counter:11101").await,
         Err(eposta_kernel::Error::Invalid { field, .. }) if field == "tracking_number"
     ));
     tx.commit().await.expect("commit");
