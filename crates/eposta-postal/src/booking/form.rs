@@ -42,6 +42,10 @@ pub struct BookingForm {
     pub action: String,
     /// The total (in para) the page showed before the confirm button.
     pub quoted_total: String,
+    /// The key from the price step, so that confirming twice books once.
+    pub submission: String,
+    /// At the counter: how the customer pays (`cash` or `card`).
+    pub payment: String,
     pub product: String,
     pub weight_g: String,
     pub sender_name: String,

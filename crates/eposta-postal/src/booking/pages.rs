@@ -137,10 +137,36 @@ fn vat_label(ctx: &PageCtx, bp: i64) -> String {
     ctx.f("booking.price.vat", &[("rate", &rate)])
 }
 
+/// Where the booking form is used: by a citizen at home, or by a clerk who takes an item
+/// that was not booked before.
+#[derive(Debug, Clone, Copy)]
+pub struct FormMode {
+    /// Where the form posts.
+    pub action: &'static str,
+    /// The page the back link leads to, and its text.
+    pub back: &'static str,
+    pub back_label: &'static str,
+    pub title: &'static str,
+    pub lead: &'static str,
+    /// The counter asks how the customer pays; at home they pay at the counter.
+    pub counter: bool,
+}
+
+const CITIZEN: FormMode = FormMode {
+    action: "/items/new",
+    back: "/items",
+    back_label: "booking.item.back",
+    title: "booking.new.title",
+    lead: "booking.new.lead",
+    counter: false,
+};
+
 #[derive(Template)]
 #[template(path = "postal/booking_form.html")]
-struct FormPage {
+pub struct FormPage {
     ctx: PageCtx,
+    mode: FormMode,
+    submission: String,
     blocks: Vec<Block>,
     products: Vec<ProductChoice>,
     weight: Input,
@@ -162,9 +188,10 @@ impl FormPage {
     }
 }
 
-fn form_page(
+pub fn form_page(
     app: &App,
     ctx: PageCtx,
+    mode: FormMode,
     form: BookingForm,
     errors: &[crate::domain::FieldError],
     quote: Option<&Quote>,
@@ -193,7 +220,13 @@ fn form_page(
         })
         .collect();
     let (weight, amounts) = item_inputs(&ctx, &form, &errors);
+    let submission = match form.submission.trim() {
+        s if s.len() == 32 => s.to_owned(),
+        _ => service::submission_key(),
+    };
     Ok(FormPage {
+        mode,
+        submission,
         blocks: vec![
             Block {
                 legend: ctx.t("booking.sender"),
@@ -226,7 +259,7 @@ async fn new_form(
         product: "letter".into(),
         ..BookingForm::default()
     };
-    render(&form_page(&app, ctx, form, &[], None, false)?)
+    render(&form_page(&app, ctx, CITIZEN, form, &[], None, false)?)
 }
 
 /// "Calculate price" shows the price and a confirm button; "confirm" books, unless the
@@ -242,7 +275,7 @@ async fn submit(
         Ok(p) if read_errors.is_empty() => p,
         checked => {
             let errors = merge(read_errors, checked.err().unwrap_or_default());
-            let page = form_page(&app, ctx, form, &errors, None, false)?;
+            let page = form_page(&app, ctx, CITIZEN, form, &errors, None, false)?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -250,13 +283,13 @@ async fn submit(
     let seen = form.quoted_total.trim().parse::<i64>().ok();
     if !confirmed || seen != Some(priced.quote.total.minor) {
         let changed = confirmed;
-        let page = form_page(&app, ctx, form, &[], Some(&priced.quote), changed)?;
+        let page = form_page(&app, ctx, CITIZEN, form, &[], Some(&priced.quote), changed)?;
         return render(&page);
     }
-    match service::book_for_citizen(&app, &user, &input).await? {
+    match service::book_for_citizen(&app, &user, &input, &form.submission).await? {
         Ok(item) => Ok(Redirect::to(&format!("/items/{}?booked=1", item.id)).into_response()),
         Err(errors) => {
-            let page = form_page(&app, ctx, form, &errors, None, false)?;
+            let page = form_page(&app, ctx, CITIZEN, form, &errors, None, false)?;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

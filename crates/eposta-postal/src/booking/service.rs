@@ -18,6 +18,7 @@ use super::store::{self, ItemRow, NewItem};
 use crate::allocation;
 use crate::domain::{BOOKING_ALPHABET, FieldError, Shipment, ShipmentInput};
 use crate::tariff::{Quote, Tariff};
+use crate::tracking::service::record_acceptance;
 
 /// The most shipments one API request may book.
 pub const MAX_BATCH: usize = 1000;
@@ -40,10 +41,34 @@ pub struct BatchError {
     pub error: FieldError,
 }
 
-/// Who books: a citizen, or an organisation through one of its API keys.
-enum Owner {
+/// Who books: a citizen, an organisation through one of its API keys, or a clerk who takes
+/// an item that was not booked before (it is accepted and paid at once).
+pub(crate) enum Owner {
     Citizen(Uuid),
-    Organisation { id: Uuid, key: Uuid },
+    Organisation {
+        id: Uuid,
+        key: Uuid,
+    },
+    Counter {
+        clerk: Uuid,
+        office_id: Uuid,
+        office_code: String,
+        payment: &'static str,
+    },
+}
+
+/// The key a booking form carries from its price step to its confirm button: the first
+/// confirm with it books, a second (a double click, a reload) finds that booking.
+pub fn submission_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A submission key as posted: 32 lowercase hex digits, or none.
+fn checked_submission(key: &str) -> Option<&str> {
+    let key = key.trim();
+    (key.len() == 32 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))).then_some(key)
 }
 
 /// Checks and prices a shipment without booking it (the "calculate price" step).
@@ -54,20 +79,34 @@ pub fn quote(app: &App, input: &ShipmentInput) -> Result<Result<Priced, Vec<Fiel
         .map(|(shipment, quote)| Priced { shipment, quote }))
 }
 
-/// A citizen books one shipment; it waits for payment at the counter.
+/// A citizen books one shipment; it waits for payment at the counter. `submission` is the
+/// form's key (see [`submission_key`]): confirming twice books once.
 pub async fn book_for_citizen(
     app: &App,
     user: &SessionUser,
     input: &ShipmentInput,
+    submission: &str,
 ) -> Result<Result<ItemRow, Vec<FieldError>>, Error> {
     if user.role != Role::Citizen {
         return Err(Error::Forbidden);
     }
+    book_one(app, &Owner::Citizen(user.id), input, submission).await
+}
+
+/// Books one shipment for `owner` from a form, once per submission key.
+pub(crate) async fn book_one(
+    app: &App,
+    owner: &Owner,
+    input: &ShipmentInput,
+    submission: &str,
+) -> Result<Result<ItemRow, Vec<FieldError>>, Error> {
     let priced = match quote(app, input)? {
         Ok(p) => p,
         Err(errors) => return Ok(Err(errors)),
     };
-    let mut rows = create(app, &Owner::Citizen(user.id), vec![priced]).await?;
+    let submission = checked_submission(submission)
+        .ok_or_else(|| Error::invalid("submission", "the form is out of date; send it again"))?;
+    let mut rows = create(app, owner, vec![priced], Some(submission)).await?;
     rows.pop()
         .map(Ok)
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("booked nothing")))
@@ -112,7 +151,7 @@ pub async fn book_for_organisation(
         id: key.organisation_id,
         key: key.key_id,
     };
-    Ok(Ok(create(app, &owner, priced).await?))
+    Ok(Ok(create(app, &owner, priced, None).await?))
 }
 
 /// Draws a booking code: 8 of 32 characters (40 bits). Uniqueness is the database's job;
@@ -127,8 +166,20 @@ fn booking_code() -> String {
 }
 
 /// Books priced shipments: a block of serials per service indicator, then every item in one
-/// transaction with its audit entry. Returns the rows in the order of `priced`.
-async fn create(app: &App, owner: &Owner, priced: Vec<Priced>) -> Result<Vec<ItemRow>, Error> {
+/// transaction with its audit entry (and, at the counter, its acceptance). Returns the rows
+/// in the order of `priced`; with a `submission` key used before, the item booked then.
+async fn create(
+    app: &App,
+    owner: &Owner,
+    priced: Vec<Priced>,
+    submission: Option<&str>,
+) -> Result<Vec<ItemRow>, Error> {
+    if let Some(key) = submission {
+        let mut conn = app.db.conn().await?;
+        if let Some(row) = store::by_submission(&mut conn, key).await? {
+            return Ok(vec![row]);
+        }
+    }
     // Serials first, each block committed on its own (see `allocation::allocate`).
     let mut by_si: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in priced.iter().enumerate() {
@@ -146,6 +197,7 @@ async fn create(app: &App, owner: &Owner, priced: Vec<Priced>) -> Result<Vec<Ite
     let (user, organisation) = match owner {
         Owner::Citizen(u) => (Some(*u), None),
         Owner::Organisation { id, .. } => (None, Some(*id)),
+        Owner::Counter { .. } => (None, None),
     };
     let now = app.now();
     let mut codes = HashSet::new();
@@ -166,7 +218,18 @@ async fn create(app: &App, owner: &Owner, priced: Vec<Priced>) -> Result<Vec<Ite
             booked_by_user: user,
             booked_by_organisation: organisation,
         };
-        rows.push(item.row(now));
+        let mut row = item.row(now);
+        if let Owner::Counter {
+            office_id, payment, ..
+        } = owner
+        {
+            row.status = "accepted".to_owned();
+            row.accepted_office_id = Some(*office_id);
+            row.accepted_at = Some(now);
+            row.paid_at = Some(now);
+            row.payment_method = Some((*payment).to_owned());
+        }
+        rows.push(row);
     }
 
     let mut tx = app.db.begin().await?;
@@ -194,6 +257,30 @@ async fn create(app: &App, owner: &Owner, priced: Vec<Priced>) -> Result<Vec<Ite
             "no free booking code after {CODE_ATTEMPTS} attempts"
         )));
     }
+    if let (Some(key), Some(first)) = (submission, rows.first())
+        && !store::claim_submission(&mut tx, key, first.id, now).await?
+    {
+        // The same form was confirmed meanwhile (a double click): show what it booked.
+        drop(tx);
+        let mut conn = app.db.conn().await?;
+        let row = store::by_submission(&mut conn, key)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("a claimed submission has no item")))?;
+        return Ok(vec![row]);
+    }
+    if let Owner::Counter { office_code, .. } = owner {
+        for r in &rows {
+            record_acceptance(
+                app,
+                &mut tx,
+                &r.tracking_number,
+                office_code,
+                now,
+                &format!("counter:{office_code}"),
+            )
+            .await?;
+        }
+    }
     let (actor, entry) = match owner {
         Owner::Citizen(u) => {
             let r = &rows[0];
@@ -206,6 +293,23 @@ async fn create(app: &App, owner: &Owner, priced: Vec<Priced>) -> Result<Vec<Ite
                         "tracking_number": r.tracking_number,
                         "product": r.product,
                         "price_minor": r.price_minor,
+                    }),
+                ),
+            )
+        }
+        Owner::Counter { clerk, payment, .. } => {
+            let r = &rows[0];
+            (
+                Actor::User(*clerk),
+                (
+                    "postal.accepted",
+                    format!("item:{}", r.id),
+                    json!({
+                        "tracking_number": r.tracking_number,
+                        "weight_g": r.weight_g,
+                        "total_minor": r.price_minor,
+                        "payment": payment,
+                        "booked_at_counter": true,
                     }),
                 ),
             )
@@ -223,6 +327,10 @@ async fn create(app: &App, owner: &Owner, priced: Vec<Priced>) -> Result<Vec<Ite
         ),
     };
     let (action, subject, details) = entry;
+    let office_id = match owner {
+        Owner::Counter { office_id, .. } => Some(*office_id),
+        _ => None,
+    };
     audit::append(
         &mut tx,
         now,
@@ -230,7 +338,7 @@ async fn create(app: &App, owner: &Owner, priced: Vec<Priced>) -> Result<Vec<Ite
             actor: &actor,
             action,
             subject: &subject,
-            office_id: None,
+            office_id,
             details,
         },
     )

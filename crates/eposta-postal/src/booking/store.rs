@@ -158,17 +158,12 @@ const INSERTED: &str = "id, tracking_number, booking_code, product, weight_g, op
      sender_number, sender_postal_code, sender_place, sender_phone, recipient_name, \
      recipient_street, recipient_number, recipient_postal_code, recipient_place, \
      recipient_phone, recipient_email, status, booked_by_user, booked_by_organisation, \
-     created_at, updated_at";
-const INSERTED_COUNT: usize = 29;
-
-const COLUMNS: &str = "id, tracking_number, booking_code, product, weight_g, options, cod_minor, \
-     declared_value_minor, price_minor, vat_minor, currency, sender_name, sender_street, \
-     sender_number, sender_postal_code, sender_place, sender_phone, recipient_name, \
-     recipient_street, recipient_number, recipient_postal_code, recipient_place, \
-     recipient_phone, recipient_email, status, booked_by_user, booked_by_organisation, \
      accepted_office_id, accepted_at, paid_at, payment_method, created_at, updated_at";
+const INSERTED_COUNT: usize = 33;
 
-/// Rows per statement on PostgreSQL: 29 parameters each, far below its limit of 65,535;
+const COLUMNS: &str = INSERTED;
+
+/// Rows per statement on PostgreSQL: 33 parameters each, far below its limit of 65,535;
 /// large statements save round trips.
 pub const INSERT_BATCH_POSTGRES: usize = 500;
 /// Rows per statement on SQLite: it finds each `$N` parameter by a linear search, so binding
@@ -230,6 +225,10 @@ pub async fn insert_items(c: &mut impl Exec, rows: &[ItemRow]) -> Result<Vec<Uui
                     .bind(&r.status)
                     .bind(r.booked_by_user)
                     .bind(r.booked_by_organisation)
+                    .bind(r.accepted_office_id)
+                    .bind(r.accepted_at)
+                    .bind(r.paid_at)
+                    .bind(&r.payment_method)
                     .bind(r.created_at)
                     .bind(r.updated_at);
             }
@@ -293,4 +292,38 @@ pub async fn count_by_organisation(c: &mut impl Exec, organisation: Uuid) -> Res
     .bind(organisation)
     .fetch_one(&mut *c)
     .await)?)
+}
+
+/// Claims a booking form's submission key for the item about to be inserted, in the booking's
+/// transaction. False when the key was claimed before (on PostgreSQL a concurrent claim waits
+/// for the other transaction and then finds the key taken).
+pub async fn claim_submission(
+    c: &mut impl Exec,
+    key: &str,
+    item: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let changed = db_run!(c, |c| sqlx::query(
+        "INSERT INTO booking_submissions (submission_key, item_id, created_at) \
+         VALUES ($1, $2, $3) ON CONFLICT (submission_key) DO NOTHING"
+    )
+    .bind(key)
+    .bind(item)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
+}
+
+/// The item booked with a submission key, if any.
+pub async fn by_submission(c: &mut impl Exec, key: &str) -> Result<Option<ItemRow>, Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM postal_items WHERE id = \
+         (SELECT item_id FROM booking_submissions WHERE submission_key = $1)"
+    );
+    Ok(db_run!(c, |c| sqlx::query_as::<_, ItemRow>(&sql)
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await)?)
 }

@@ -17,15 +17,96 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::service::{self, Acceptance, Accepted, Payment};
-use crate::booking::pages::product_key;
+use crate::booking::form::{BookingForm, merge};
+use crate::booking::label::label_data;
+use crate::booking::pages::{FormMode, form_page, product_key};
+use crate::booking::service as booking_service;
 use crate::booking::store::ItemRow;
 use crate::domain::group_booking_code;
+use crate::labels;
 
 pub fn routes() -> Routes {
     Routes::new()
         .get("/counter/accept", Access::Staff(COUNTER), lookup)
         .post("/counter/accept", Access::Staff(COUNTER), accept)
         .get("/counter/receipts/{id}", Access::Staff(COUNTER), receipt)
+        .get("/counter/items/new", Access::Staff(COUNTER), new_form)
+        .post("/counter/items/new", Access::Staff(COUNTER), submit)
+        .get(
+            "/counter/items/{id}/label.pdf",
+            Access::Staff(COUNTER),
+            label,
+        )
+}
+
+/// The booking form as the counter uses it, for an item nobody booked before.
+const ON_THE_SPOT: FormMode = FormMode {
+    action: "/counter/items/new",
+    back: "/counter/accept",
+    back_label: "counter.new.back",
+    title: "counter.new.title",
+    lead: "counter.new.lead",
+    counter: true,
+};
+
+async fn new_form(State(app): State<App>, ctx: PageCtx) -> Result<Response, PageError> {
+    let form = BookingForm {
+        product: "letter".into(),
+        ..BookingForm::default()
+    };
+    render(&form_page(&app, ctx, ON_THE_SPOT, form, &[], None, false)?)
+}
+
+/// "Calculate price" shows the price and the payment choice; "confirm" books, takes the
+/// payment and accepts the item, unless the price is no longer the one shown.
+async fn submit(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    Form(form): Form<BookingForm>,
+) -> Result<Response, PageError> {
+    let (input, read_errors) = form.to_input();
+    let priced = match booking_service::quote(&app, &input)? {
+        Ok(p) if read_errors.is_empty() => p,
+        checked => {
+            let errors = merge(read_errors, checked.err().unwrap_or_default());
+            let page = form_page(&app, ctx, ON_THE_SPOT, form, &errors, None, false)?;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let confirmed = form.action == "confirm";
+    let seen = form.quoted_total.trim().parse::<i64>().ok();
+    if !confirmed || seen != Some(priced.quote.total.minor) {
+        let page = form_page(
+            &app,
+            ctx,
+            ON_THE_SPOT,
+            form,
+            &[],
+            Some(&priced.quote),
+            confirmed,
+        )?;
+        return render(&page);
+    }
+    let payment = Payment::parse(&form.payment)?;
+    match service::take_unbooked(&app, &user, &input, &form.submission, payment).await? {
+        Ok(item) => Ok(Redirect::to(&format!("/counter/receipts/{}", item.id)).into_response()),
+        Err(errors) => {
+            let page = form_page(&app, ctx, ON_THE_SPOT, form, &errors, None, false)?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// `GET /counter/items/{id}/label.pdf`: the label of an item accepted at the clerk's office.
+async fn label(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let r = service::receipt(&app, &user, id).await?;
+    Ok(labels::pdf_response(&[label_data(&ctx.tr, &r)?])?)
 }
 
 /// An item as the counter sees it.
@@ -218,6 +299,7 @@ async fn accept(
 #[template(path = "postal/counter_receipt.html")]
 struct ReceiptPage {
     ctx: PageCtx,
+    id: Uuid,
     item: ItemView,
     weight: i32,
     net: String,
@@ -239,6 +321,7 @@ async fn receipt(
         _ => ctx.t("counter.payment.cash"),
     };
     render(&ReceiptPage {
+        id: r.id,
         item: ItemView::new(&ctx, &r),
         weight: r.weight_g,
         net: r.net().to_string(),

@@ -8,8 +8,9 @@ use eposta_kernel::web::principal::SessionUser;
 use eposta_kernel::{App, Error, db_run};
 use uuid::Uuid;
 
+use crate::booking::service::{Owner, book_one};
 use crate::booking::store::{self as item_store, ItemRow, PRE_TRANSIT};
-use crate::domain::{Extra, ItemSpec, Options, parse_booking_code};
+use crate::domain::{Extra, FieldError, ItemSpec, Options, ShipmentInput, parse_booking_code};
 use crate::tariff::{Quote, Tariff};
 use crate::tracking::service::record_acceptance;
 
@@ -164,6 +165,26 @@ pub async fn accept(app: &App, user: &SessionUser, a: &Acceptance<'_>) -> Result
     tx.commit().await?;
     tracing::info!(item = %item.id, office = %office, "item accepted at the counter");
     Ok(Accepted::Done(item.id))
+}
+
+/// Takes an item that was not booked before: the clerk fills in the booking form with the
+/// weight from the scale, the customer pays, and the item is booked, paid and accepted (EMA)
+/// at the clerk's office in one transaction. Confirming the same form twice takes it once.
+pub async fn take_unbooked(
+    app: &App,
+    user: &SessionUser,
+    input: &ShipmentInput,
+    submission: &str,
+    payment: Payment,
+) -> Result<Result<ItemRow, Vec<FieldError>>, Error> {
+    let (office_id, office_code) = office_code(app, user).await?;
+    let owner = Owner::Counter {
+        clerk: user.id,
+        office_id,
+        office_code,
+        payment: payment.as_str(),
+    };
+    book_one(app, &owner, input, submission).await
 }
 
 /// An item accepted at the clerk's own office, for its receipt; others are "not found".

@@ -168,3 +168,103 @@ async fn unknown_codes_and_bad_weights_are_named_and_change_nothing() {
         0
     );
 }
+
+/// A letter nobody booked, as the clerk types it in: 20 g, registered.
+fn unbooked_letter() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("sender_name", "Марија Марић"),
+        ("sender_street", "Кнеза Милоша"),
+        ("sender_number", "5"),
+        ("sender_postal_code", "11000"),
+        ("sender_place", "Београд"),
+        ("recipient_name", "Зоран Зорић"),
+        ("recipient_street", "Обилићев венац"),
+        ("recipient_number", "2"),
+        ("recipient_postal_code", "18000"),
+        ("recipient_place", "Ниш"),
+        ("recipient_phone", "063 555 0101"),
+        ("product", "registered_letter"),
+        ("weight_g", "20"),
+    ]
+}
+
+#[tokio::test]
+async fn a_clerk_takes_an_item_nobody_booked_and_it_is_accepted_and_paid_at_once() {
+    let t = app().await;
+    t.office("11101", "Београд 1").await;
+    let mut clerk = t.logged_in(Role::Clerk, Some("11101")).await;
+    let form = clerk.get("/counter/items/new").await;
+    assert_eq!(form.status, 200, "{}", form.text());
+
+    // A bad postal code is named and nothing is booked.
+    let mut bad = unbooked_letter();
+    bad.retain(|(k, _)| *k != "recipient_postal_code");
+    bad.extend([("recipient_postal_code", "1800"), ("action", "quote")]);
+    let r = clerk.post_form("/counter/items/new", &bad).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("recipient_postal_code"), "{}", r.text());
+
+    let mut fields = unbooked_letter();
+    fields.push(("action", "quote"));
+    let quoted = clerk.post_form("/counter/items/new", &fields).await;
+    assert_eq!(quoted.status, 200, "{}", quoted.text());
+    let html = quoted.text();
+    assert!(
+        html.contains(r#"name="payment""#),
+        "the counter asks how they pay"
+    );
+    let total = hidden(&html, "quoted_total");
+    let key = hidden(&html, "submission");
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM postal_items").await, 0);
+
+    let mut fields = unbooked_letter();
+    fields.extend([
+        ("action", "confirm"),
+        ("quoted_total", &total),
+        ("submission", &key),
+        ("payment", "card"),
+    ]);
+    let r = clerk.post_form("/counter/items/new", &fields).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let receipt = r.location().expect("receipt").to_owned();
+    // A second click on confirm takes nothing more.
+    let again = clerk.post_form("/counter/items/new", &fields).await;
+    assert_eq!(again.location(), Some(receipt.as_str()));
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM postal_items").await, 1);
+
+    let html = clerk.get(&receipt).await.text();
+    assert!(html.contains("Картица") && html.contains("20 g"), "{html}");
+    let id = receipt.trim_start_matches("/counter/receipts/");
+    let label = clerk.get(&format!("/counter/items/{id}/label.pdf")).await;
+    assert_eq!(label.status, 200);
+    assert!(label.body.starts_with(b"%PDF"));
+
+    assert_eq!(
+        count(&t, &format!("SELECT COUNT(*) FROM postal_items WHERE status = 'accepted' AND payment_method = 'card' AND paid_at IS NOT NULL AND accepted_at IS NOT NULL AND booked_by_user IS NULL AND price_minor = {total}")).await,
+        1
+    );
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM tracking_events e JOIN postal_items i ON i.tracking_number = e.tracking_number WHERE e.code = 'EMA' AND e.location = '11101'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'postal.accepted'"
+        )
+        .await,
+        1
+    );
+
+    // Another office's clerk gets neither the receipt nor the label.
+    t.office("21101", "Нови Сад 1").await;
+    let mut elsewhere = t.logged_in(Role::Clerk, Some("21101")).await;
+    assert_eq!(elsewhere.get(&receipt).await.status, 404);
+    assert_eq!(
+        elsewhere
+            .get(&format!("/counter/items/{id}/label.pdf"))
+            .await
+            .status,
+        404
+    );
+}

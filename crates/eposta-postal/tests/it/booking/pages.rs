@@ -54,16 +54,28 @@ fn text_after<'a>(html: &'a str, marker: &str) -> &'a str {
     &rest[..rest.find('<').unwrap_or(rest.len())]
 }
 
+/// A fresh submission key, as the price step puts in the form.
+fn submission() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+async fn confirm(c: &mut Client, key: &str) -> eposta_kernel::testing::TestResponse {
+    c.post_form(
+        "/items/new",
+        &with(
+            &parcel_form(),
+            &[
+                ("action", "confirm"),
+                ("quoted_total", "63000"),
+                ("submission", key),
+            ],
+        ),
+    )
+    .await
+}
+
 async fn book(c: &mut Client) -> String {
-    let r = c
-        .post_form(
-            "/items/new",
-            &with(
-                &parcel_form(),
-                &[("action", "confirm"), ("quoted_total", "63000")],
-            ),
-        )
-        .await;
+    let r = confirm(c, &submission()).await;
     assert_eq!(r.status, 303, "{}", r.text());
     let to = r.location().expect("redirect").to_owned();
     assert!(
@@ -358,4 +370,35 @@ pub fn pdf_text(pdf: &[u8]) -> Option<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn confirming_the_same_form_twice_books_once() {
+    let t = app().await;
+    let mut c = citizen(&t, "Петар Петровић").await;
+    let quoted = c
+        .post_form("/items/new", &with(&parcel_form(), &[("action", "quote")]))
+        .await
+        .text();
+    let marker = r#"name="submission" value=""#;
+    let start = quoted.find(marker).expect("a submission key in the form") + marker.len();
+    let key = &quoted[start..start + 32];
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+
+    let first = confirm(&mut c, key).await;
+    let second = confirm(&mut c, key).await;
+    assert_eq!(first.status, 303, "{}", first.text());
+    assert_eq!(second.status, 303, "{}", second.text());
+    assert_eq!(
+        first.location(),
+        second.location(),
+        "the second click shows the first booking"
+    );
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM postal_items").await, 1);
+
+    // Another form (a new price step) books another item; a forged key is refused.
+    assert_eq!(confirm(&mut c, &submission()).await.status, 303);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM postal_items").await, 2);
+    assert_eq!(confirm(&mut c, "not-a-key").await.status, 422);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM postal_items").await, 2);
 }
