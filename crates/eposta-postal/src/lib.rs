@@ -7,6 +7,7 @@ pub mod booking;
 pub mod counter;
 pub mod domain;
 pub mod labels;
+pub mod pickup;
 pub mod tariff;
 pub mod tracking;
 
@@ -27,6 +28,7 @@ pub fn routes() -> Routes {
         .merge(booking::pages::routes())
         .merge(booking::api::routes())
         .merge(counter::pages::routes())
+        .merge(pickup::pages::routes())
         .merge(tracking::routes())
 }
 

@@ -397,6 +397,7 @@ impl PartyView {
 struct ItemPage {
     ctx: PageCtx,
     item: ItemView,
+    pickup: PickupView,
     booked: bool,
     code: String,
     weight: String,
@@ -414,7 +415,46 @@ async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
-    let r = service::citizen_item(&app, &user, id).await?;
+    item_page(&app, ctx, &user, id, q.booked.is_some(), None).await
+}
+
+/// The pickup part of the item page: the open request, or the form to ask for one.
+struct PickupView {
+    /// The open request's window and note.
+    open: Option<(String, String, String)>,
+    /// The form may be shown: the item is not handed in yet and has no open request.
+    can_request: bool,
+    /// The days the form starts with (tomorrow) and its limits.
+    min: String,
+    max: String,
+    error: Option<String>,
+}
+
+/// `15.12.2026.`
+fn local_day(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y.").to_string()
+}
+
+/// The citizen's item page; `pickup_error` is a rejected pickup request's message (the page
+/// is then a 422).
+pub async fn item_page(
+    app: &App,
+    ctx: PageCtx,
+    user: &SessionUser,
+    id: Uuid,
+    booked: bool,
+    pickup_error: Option<String>,
+) -> Result<Response, PageError> {
+    let r = service::citizen_item(app, user, id).await?;
+    let open = crate::pickup::service::open(app, r.id).await?;
+    let today = crate::pickup::service::today(app);
+    let pickup = PickupView {
+        can_request: open.is_none() && r.status == super::store::PRE_TRANSIT,
+        open: open.map(|p| (local_day(p.window_from), local_day(p.window_to), p.note)),
+        min: (today + chrono::Days::new(crate::pickup::EARLIEST_DAYS)).to_string(),
+        max: (today + chrono::Days::new(crate::pickup::LATEST_DAYS)).to_string(),
+        error: pickup_error,
+    };
     let options = super::label::option_lines(&ctx.tr, &r);
     let sender = PartyView::new(
         &ctx,
@@ -440,16 +480,25 @@ async fn show(
             .cloned()
             .collect(),
     );
-    render(&ItemPage {
-        item: ItemView::new(&ctx, &r),
-        booked: q.booked.is_some(),
-        code: group_booking_code(&r.booking_code),
-        weight: format!("{} g", r.weight_g),
-        options,
-        parties: vec![sender, recipient],
-        net: r.net().to_string(),
-        vat: r.vat().to_string(),
-        paid: r.paid_at.is_some(),
-        ctx,
-    })
+    let status = if pickup.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &ItemPage {
+            item: ItemView::new(&ctx, &r),
+            pickup,
+            booked,
+            code: group_booking_code(&r.booking_code),
+            weight: format!("{} g", r.weight_g),
+            options,
+            parties: vec![sender, recipient],
+            net: r.net().to_string(),
+            vat: r.vat().to_string(),
+            paid: r.paid_at.is_some(),
+            ctx,
+        },
+    )
 }

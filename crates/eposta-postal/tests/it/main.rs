@@ -4,5 +4,6 @@
 mod booking;
 mod counter;
 mod labels;
+mod pickup;
 mod role_matrix;
 mod tracking;

@@ -3,7 +3,7 @@
 
 mod allocation;
 mod api;
-mod pages;
+pub mod pages;
 
 use eposta_kernel::accounts::Role;
 use eposta_kernel::accounts::service::{NewStaff, create_user};

@@ -74,7 +74,7 @@ async fn confirm(c: &mut Client, key: &str) -> eposta_kernel::testing::TestRespo
     .await
 }
 
-async fn book(c: &mut Client) -> String {
+pub async fn book(c: &mut Client) -> String {
     let r = confirm(c, &submission()).await;
     assert_eq!(r.status, 303, "{}", r.text());
     let to = r.location().expect("redirect").to_owned();
