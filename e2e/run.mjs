@@ -32,7 +32,7 @@ const ROLES = [
     password: 'demo-clerk-password',
     landing: '/counter',
     h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
-    pages: ['/', '/counter/office', '/counter/tracking/flagged', '/counter/accept'],
+    pages: ['/', '/counter/office', '/counter/tracking/flagged', '/counter/accept', '/counter/items/new', '/counter/pickups'],
     keyboard: true,
   },
   {
@@ -318,6 +318,58 @@ async function testCounterAcceptance(browser) {
   }
 }
 
+/** The item accepted at the counter travels on and is delivered: the admin issues a scanner's
+ * key (`tracking:write`) in the console, the scanner posts "out for delivery" and "delivered"
+ * at Нови Сад 1 through the events API, and anyone's tracking page shows it delivered. */
+async function testDelivery(browser) {
+  const admin = ROLES.find((r) => r.role === 'admin');
+  const label = (what) => `delivery ${what}`;
+  if (!check(label('booking'), booked !== null, 'the citizen booked no item to deliver')) return;
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  try {
+    if (!(await visit(page, '/login', label('/login')))) return;
+    if (!(await loginWithMouse(page, admin, label('login')))) return;
+    if (!(await visit(page, '/admin/keys', label('/admin/keys')))) return;
+    const organisation = `Сортирни центар ${Date.now()}`;
+    await page.locator('#org-name').fill(organisation);
+    await Promise.all([page.waitForEvent('load'), page.locator('form[action="/admin/organisations"] button[type="submit"]').click()]);
+    await page.locator('#key-organisation').selectOption({ label: organisation });
+    await page.locator('#key-name').fill('Скенер Нови Сад');
+    await page.locator('input[name="scopes"][value="tracking:write"]').check();
+    await Promise.all([page.waitForEvent('load'), page.locator('form[action="/admin/keys"] button[type="submit"]').click()]);
+    const token = await page.locator('#token').inputValue();
+    if (!check(label('key'), token.startsWith('ep_'), `no key was issued: ${pathOf(page)}`)) return;
+
+    const at = Date.now();
+    const events = [
+      { tracking_number: booked.tracking, code: 'EDG', location: '21101', event_time: new Date(at - 1000).toISOString() },
+      { tracking_number: booked.tracking, code: 'EMI', location: '21101', event_time: new Date(at).toISOString() },
+    ];
+    const res = await fetch(`${BASE_URL}/api/v1/tracking/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(events),
+    });
+    const answer = await res.json();
+    if (!check(label('scan'), res.status === 200 && answer.stored === 2 && answer.flagged === 0,
+      `the events API answered ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`)) return;
+
+    const anyone = await (await newContext(browser)).newPage();
+    await anyone.goto(`${BASE_URL}/track?id=${encodeURIComponent(booked.tracking)}`);
+    const text = (await anyone.locator('main').textContent()).replace(/\s+/g, ' ');
+    check(label('track'), text.includes('Уручена') && text.includes('Нови Сад 1') && text.includes('Београд 1'),
+      `tracking does not show the item delivered at Нови Сад 1 after its acceptance: ${text.slice(0, 400)}`);
+    await checkPage(anyone, label(`/track after delivery [${FIRST_LANG}]`), FIRST_LANG);
+    await anyone.screenshot({ path: `${SCREENSHOTS}tracking-delivered.png`, fullPage: true });
+    await anyone.context().close();
+  } catch (e) {
+    fail('delivery', e.message.split('\n')[0]);
+  } finally {
+    await context.close();
+  }
+}
+
 async function testRole(browser, r) {
   console.log(`${r.role} (${r.email})`);
   const context = await newContext(browser);
@@ -389,6 +441,7 @@ async function main() {
     await testPublic(browser);
     for (const r of ROLES) await testRole(browser, r);
     await testCounterAcceptance(browser);
+    await testDelivery(browser);
   } finally {
     await browser.close();
   }
