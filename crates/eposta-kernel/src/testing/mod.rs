@@ -5,7 +5,7 @@
 
 mod role_matrix;
 
-pub use role_matrix::{concrete_path, principal_for, walk_role_matrix};
+pub use role_matrix::{CALLERS, concrete_path, principal_for, walk_role_matrix};
 
 use std::collections::HashMap;
 use std::sync::Arc;
