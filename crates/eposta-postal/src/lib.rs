@@ -9,6 +9,7 @@ pub mod domain;
 pub mod labels;
 pub mod tariff;
 pub mod tracking;
+pub mod webhooks;
 
 use eposta_kernel::Error;
 use eposta_kernel::config::Config;

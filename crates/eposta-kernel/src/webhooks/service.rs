@@ -240,7 +240,8 @@ async fn with_attempts(
 /// Most deliveries one page lists.
 pub const PAGE_MAX: i64 = 200;
 
-/// An endpoint's deliveries, newest first, with their attempts; `before` pages on.
+/// An endpoint's deliveries, newest first, with their attempts; `before` pages on. At most
+/// [`PAGE_MAX`] + 1.
 pub async fn deliveries(
     app: &App,
     organisation: Uuid,
@@ -248,9 +249,8 @@ pub async fn deliveries(
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<DeliveryLog>, Error> {
-    if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(Error::invalid("limit", "must be 1 to 200"));
-    }
+    // One more than a page, to tell whether another follows.
+    let limit = limit.clamp(1, PAGE_MAX + 1);
     let mut conn = app.db.conn().await?;
     if store::endpoint(&mut conn, organisation, endpoint)
         .await?

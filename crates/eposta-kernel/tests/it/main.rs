@@ -11,3 +11,5 @@ mod notify;
 mod offices;
 mod role_matrix;
 mod shell;
+mod webhooks;
+mod console;
