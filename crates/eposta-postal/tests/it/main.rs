@@ -6,3 +6,4 @@ mod counter;
 mod labels;
 mod role_matrix;
 mod tracking;
+mod webhooks;
