@@ -75,7 +75,11 @@ pub async fn enqueue_at<J: Job>(
 /// Adds many jobs of one kind to the queue inside the caller's transaction, in one statement
 /// on PostgreSQL (`UNNEST`) and in chunks of multi-row `VALUES` on SQLite, so that an event
 /// batch that causes a thousand jobs does not pay a thousand round trips.
-pub async fn enqueue_many<J: Job>(tx: &mut Tx, now: DateTime<Utc>, jobs: &[J]) -> Result<(), Error> {
+pub async fn enqueue_many<J: Job>(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    jobs: &[J],
+) -> Result<(), Error> {
     if jobs.is_empty() {
         return Ok(());
     }

@@ -146,10 +146,12 @@ pub(super) async fn add(
     Form(f): Form<AddForm>,
 ) -> Result<Response, PageError> {
     match organisations::add_member(&app, &Actor::User(me.id), id, &f.email, &f.role).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/organisations/{id}?notice=added")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/admin/organisations/{id}?notice=added")).into_response())
+        }
         Err(e @ Error::Invalid { .. }) => {
-            let errors = FieldErrors::from_error(&ctx, "console.members.invalid", &e)
-                .unwrap_or_default();
+            let errors =
+                FieldErrors::from_error(&ctx, "console.members.invalid", &e).unwrap_or_default();
             show(
                 &app,
                 ctx,

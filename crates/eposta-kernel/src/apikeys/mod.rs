@@ -178,11 +178,21 @@ pub async fn revoke(app: &App, actor: &Actor, id: Uuid) -> Result<(), Error> {
 }
 
 /// An organisation's owner revokes one of its keys from the console.
-pub async fn revoke_own(app: &App, actor: &Actor, organisation_id: Uuid, id: Uuid) -> Result<(), Error> {
+pub async fn revoke_own(
+    app: &App,
+    actor: &Actor,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> Result<(), Error> {
     revoke_in(app, actor, Some(organisation_id), id).await
 }
 
-async fn revoke_in(app: &App, actor: &Actor, organisation: Option<Uuid>, id: Uuid) -> Result<(), Error> {
+async fn revoke_in(
+    app: &App,
+    actor: &Actor,
+    organisation: Option<Uuid>,
+    id: Uuid,
+) -> Result<(), Error> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
     if let Some(org) = organisation

@@ -25,11 +25,7 @@ pub fn routes() -> Routes {
         .get("/console/webhooks/{id}", ANYONE, webhooks::show)
         .post("/console/webhooks/{id}/rotate", OWNERS, webhooks::rotate)
         .post("/console/webhooks/{id}/delete", OWNERS, webhooks::delete)
-        .post(
-            "/console/deliveries/{id}/resend",
-            OWNERS,
-            webhooks::resend,
-        )
+        .post("/console/deliveries/{id}/resend", OWNERS, webhooks::resend)
 }
 
 /// The organisation the person acts for; the route guard lets only members in.

@@ -297,9 +297,8 @@ pub(super) async fn switch(
     } else {
         ""
     };
-    let cookie = format!(
-        "{ORG_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
-    );
+    let cookie =
+        format!("{ORG_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}");
     let mut res = Redirect::to("/console").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);

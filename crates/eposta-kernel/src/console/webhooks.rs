@@ -53,7 +53,14 @@ pub(super) async fn register(
         events: kept.events.clone(),
         description: kept.description.clone(),
     };
-    match hooks::register(&app, &Actor::User(me.id), org.organisation_id, &registration).await {
+    match hooks::register(
+        &app,
+        &Actor::User(me.id),
+        org.organisation_id,
+        &registration,
+    )
+    .await
+    {
         Ok(created) => {
             let page = SecretPage {
                 title: ctx.t("console.webhooks.created_title"),
@@ -137,7 +144,10 @@ pub(super) async fn show(
     let more = rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
     let next = more
-        .then(|| rows.last().map(|l| format!("/console/webhooks/{id}?before={}", l.delivery.id)))
+        .then(|| {
+            rows.last()
+                .map(|l| format!("/console/webhooks/{id}?before={}", l.delivery.id))
+        })
         .flatten();
     let log = rows
         .iter()
@@ -173,10 +183,7 @@ pub(super) async fn show(
         url: endpoint.url,
         description: endpoint.description,
         created: When::new(endpoint.created_at),
-        previous_until: endpoint
-            .previous_until
-            .filter(|t| *t > now)
-            .map(When::new),
+        previous_until: endpoint.previous_until.filter(|t| *t > now).map(When::new),
         log,
         next,
         ctx,

@@ -108,9 +108,10 @@ pub async fn walk_role_matrix(t: &TestApp, specs: &[RouteSpec]) -> usize {
         .await
         .expect("set-up");
     callers.push(("apikey", t.api(&key.token)));
-    let business = apikeys::create_organisation(&t.app, &Actor::System, "Test business", "business")
-        .await
-        .expect("set-up");
+    let business =
+        apikeys::create_organisation(&t.app, &Actor::System, "Test business", "business")
+            .await
+            .expect("set-up");
     for role in ["member", "owner"] {
         let email = t.user(Role::Citizen, None).await;
         organisations::add_member(&t.app, &Actor::System, business, &email, role)
@@ -120,10 +121,7 @@ pub async fn walk_role_matrix(t: &TestApp, specs: &[RouteSpec]) -> usize {
         c.login(&email, PASSWORD).await;
         callers.push((role, c));
     }
-    debug_assert_eq!(
-        callers.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-        CALLERS
-    );
+    debug_assert_eq!(callers.iter().map(|(n, _)| *n).collect::<Vec<_>>(), CALLERS);
 
     let mut checked = 0;
     for spec in specs {

@@ -73,7 +73,9 @@ impl Access {
                 Decision::Allow
             }
             (Access::Member(roles), Principal::User(u))
-                if u.organisation.as_ref().is_some_and(|m| roles.contains(&m.role)) =>
+                if u.organisation
+                    .as_ref()
+                    .is_some_and(|m| roles.contains(&m.role)) =>
             {
                 Decision::Allow
             }

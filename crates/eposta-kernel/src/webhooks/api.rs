@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
+use super::SCOPE;
 use super::domain::DeliveryStatus;
 use super::service::{self, DeliveryLog, Registration};
 use super::store::EndpointRow;
-use super::SCOPE;
 use crate::app::App;
 use crate::audit::Actor;
 use crate::web::error::ApiError;
@@ -318,9 +318,10 @@ pub async fn deliveries(
 ) -> Result<axum::Json<Page<Delivery>>, ApiError> {
     let limit = page.limit()?;
     let before = match page.after()? {
-        Some(k) => Some(Uuid::parse_str(&k).map_err(|_| {
-            crate::Error::invalid("cursor", "not a cursor this list gave out")
-        })?),
+        Some(k) => Some(
+            Uuid::parse_str(&k)
+                .map_err(|_| crate::Error::invalid("cursor", "not a cursor this list gave out"))?,
+        ),
         None => None,
     };
     let rows = service::deliveries(&app, key.organisation_id, id, before, limit + 1).await?;

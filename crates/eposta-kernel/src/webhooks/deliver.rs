@@ -59,21 +59,24 @@ impl Job for DeliverWebhook {
         let policy = policy(&app);
         let outcome = match policy.check_url(&endpoint.url) {
             Ok(url) => {
-                let signature =
-                    signature_header(&signing_secrets(&app, &endpoint, now), timestamp, d.body.as_bytes());
+                let signature = signature_header(
+                    &signing_secrets(&app, &endpoint, now),
+                    timestamp,
+                    d.body.as_bytes(),
+                );
                 let started = Instant::now();
                 let sent = match client(policy) {
                     Ok(c) => c.post(url),
                     Err(e) => return Err(anyhow::anyhow!("webhook client: {e}")),
                 }
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header(ID_HEADER, d.event_id.to_string())
-                    .header(TIMESTAMP_HEADER, timestamp.to_string())
-                    .header(SIGNATURE_HEADER, signature)
-                    .header(EVENT_HEADER, &d.event_type)
-                    .body(d.body.clone())
-                    .send()
-                    .await;
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(ID_HEADER, d.event_id.to_string())
+                .header(TIMESTAMP_HEADER, timestamp.to_string())
+                .header(SIGNATURE_HEADER, signature)
+                .header(EVENT_HEADER, &d.event_type)
+                .body(d.body.clone())
+                .send()
+                .await;
                 let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
                 match sent {
                     Ok(res) => Attempt {

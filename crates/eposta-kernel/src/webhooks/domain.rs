@@ -75,8 +75,7 @@ impl UrlPolicy {
                         return Err(bad("must be a public host, not localhost"));
                     }
                     true
-                } else if !name.contains('.')
-                    || PRIVATE_SUFFIXES.iter().any(|s| name.ends_with(s))
+                } else if !name.contains('.') || PRIVATE_SUFFIXES.iter().any(|s| name.ends_with(s))
                 {
                     return Err(bad("must be a public host name"));
                 } else {
@@ -379,8 +378,22 @@ mod tests {
         // Another body, another time, another secret, or too old: refused.
         assert!(!verify(&secret, &header, "1772442000", b"{}", now, 300));
         assert!(!verify(&secret, &header, "1772442001", body, now, 300));
-        assert!(!verify("whsec_other", &header, "1772442000", body, now, 300));
-        assert!(!verify(&secret, &header, "1772442000", body, now + 1000, 300));
+        assert!(!verify(
+            "whsec_other",
+            &header,
+            "1772442000",
+            body,
+            now,
+            300
+        ));
+        assert!(!verify(
+            &secret,
+            &header,
+            "1772442000",
+            body,
+            now + 1000,
+            300
+        ));
         // During a rotation either secret verifies.
         let old = format!("{SECRET_PREFIX}{}", "cd".repeat(32));
         let both = signature_header(&[secret.clone(), old.clone()], 1_772_442_000, body);

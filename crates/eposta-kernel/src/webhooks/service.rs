@@ -182,11 +182,25 @@ pub async fn delete(app: &App, actor: &Actor, organisation: Uuid, id: Uuid) -> R
 
 /// Gives the endpoint a new secret (returned, shown once); the old one signs beside it for
 /// [`ROTATION_OVERLAP`].
-pub async fn rotate(app: &App, actor: &Actor, organisation: Uuid, id: Uuid) -> Result<String, Error> {
+pub async fn rotate(
+    app: &App,
+    actor: &Actor,
+    organisation: Uuid,
+    id: Uuid,
+) -> Result<String, Error> {
     let salt = ids::random_token();
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    if !store::rotate_secret(&mut tx, organisation, id, &salt, now + ROTATION_OVERLAP, now).await? {
+    if !store::rotate_secret(
+        &mut tx,
+        organisation,
+        id,
+        &salt,
+        now + ROTATION_OVERLAP,
+        now,
+    )
+    .await?
+    {
         return Err(Error::NotFound);
     }
     audit::append(
@@ -275,10 +289,10 @@ pub async fn delivery(app: &App, organisation: Uuid, id: Uuid) -> Result<Deliver
     let row = store::delivery(&mut conn, organisation, id)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(with_attempts(&mut conn, vec![row])
+    with_attempts(&mut conn, vec![row])
         .await?
         .pop()
-        .ok_or(Error::NotFound)?)
+        .ok_or(Error::NotFound)
 }
 
 /// Sends a delivery again (same event id and body, fresh signature and retries). A delivery

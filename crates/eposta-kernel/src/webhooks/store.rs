@@ -106,7 +106,11 @@ pub async fn endpoint_by_id(c: &mut impl Exec, id: Uuid) -> Result<Option<Endpoi
 }
 
 /// False when there is no such endpoint of this organisation.
-pub async fn delete_endpoint(c: &mut impl Exec, organisation: Uuid, id: Uuid) -> Result<bool, Error> {
+pub async fn delete_endpoint(
+    c: &mut impl Exec,
+    organisation: Uuid,
+    id: Uuid,
+) -> Result<bool, Error> {
     let n = db_run!(c, |c| sqlx::query(
         "DELETE FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2"
     )

@@ -56,7 +56,13 @@ async fn admins_add_and_remove_members_by_email() {
     let page = admin.get(&format!("/admin/organisations/{a}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Књижара Лагуна"));
-    assert!(admin.get("/admin/keys").await.text().contains(&format!("/admin/organisations/{a}")));
+    assert!(
+        admin
+            .get("/admin/keys")
+            .await
+            .text()
+            .contains(&format!("/admin/organisations/{a}"))
+    );
     let r = admin
         .post_form(
             &format!("/admin/organisations/{a}/members"),
@@ -75,11 +81,18 @@ async fn admins_add_and_remove_members_by_email() {
     let home = person.get("/console").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.text().contains("Књижара Лагуна"));
-    assert!(home.text().contains("href=\"/console\""), "the menu links the console");
+    assert!(
+        home.text().contains("href=\"/console\""),
+        "the menu links the console"
+    );
 
     // Staff accounts and unknown addresses are refused at the field.
     let clerk = t.user(Role::Clerk, Some("11101")).await;
-    for (who, role) in [(clerk.as_str(), "member"), ("nobody@test.eposta.rs", "member"), (email.as_str(), "boss")] {
+    for (who, role) in [
+        (clerk.as_str(), "member"),
+        ("nobody@test.eposta.rs", "member"),
+        (email.as_str(), "boss"),
+    ] {
         let r = admin
             .post_form(
                 &format!("/admin/organisations/{a}/members"),
@@ -125,7 +138,10 @@ async fn admins_add_and_remove_members_by_email() {
     assert!(actions.contains(&"organisation.member_removed".to_owned()));
     // Others may not manage members.
     let r = person
-        .post_form(&format!("/admin/organisations/{a}/members"), &[("email", &email), ("role", "owner")])
+        .post_form(
+            &format!("/admin/organisations/{a}/members"),
+            &[("email", &email), ("role", "owner")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
@@ -144,18 +160,30 @@ async fn owners_manage_keys_and_webhooks_members_read_and_other_organisations_se
     let r = owner
         .post_form(
             "/console/webhooks",
-            &[("url", &rx.url("/console")), ("events", "tracking.updated"), ("description", "склад")],
+            &[
+                ("url", &rx.url("/console")),
+                ("events", "tracking.updated"),
+                ("description", "склад"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.headers.get("cache-control").map(|v| v.to_str().unwrap_or("")), Some("no-store"));
+    assert_eq!(
+        r.headers
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap_or("")),
+        Some("no-store")
+    );
     let secret = shown_secret(&r.text());
     assert!(secret.starts_with("whsec_"));
     let home = owner.get("/console").await.text();
     assert_translated(&home);
     assert!(home.contains(&rx.url("/console")) && !home.contains(&secret));
     let endpoint = {
-        let i = home.find("/console/webhooks/").expect("a link to the webhook") + 18;
+        let i = home
+            .find("/console/webhooks/")
+            .expect("a link to the webhook")
+            + 18;
         home[i..i + 36].to_owned()
     };
     // A bad address is refused at its field, the form kept.
@@ -179,13 +207,23 @@ async fn owners_manage_keys_and_webhooks_members_read_and_other_organisations_se
     let received = &rx.received()[0];
     assert_eq!(
         signatures(received),
-        vec![expected_signature(&secret, received.header("eposta-webhook-timestamp"), &received.body)]
+        vec![expected_signature(
+            &secret,
+            received.header("eposta-webhook-timestamp"),
+            &received.body
+        )]
     );
     // Retried after its backoff, it gets through; the log shows both attempts.
     t.clock.advance(chrono::Duration::seconds(10));
     t.run_pending_jobs().await;
-    let html = owner.get(&format!("/console/webhooks/{endpoint}")).await.text();
-    assert!(html.contains("503") && html.contains(">delivered<"), "{html}");
+    let html = owner
+        .get(&format!("/console/webhooks/{endpoint}"))
+        .await
+        .text();
+    assert!(
+        html.contains("503") && html.contains(">delivered<"),
+        "{html}"
+    );
     let delivery = {
         let i = html.find("/console/deliveries/").expect("a resend button") + 20;
         html[i..i + 36].to_owned()
@@ -199,14 +237,26 @@ async fn owners_manage_keys_and_webhooks_members_read_and_other_organisations_se
 
     // A member reads but does not change.
     assert_eq!(member.get("/console").await.status, StatusCode::OK);
-    let html = member.get(&format!("/console/webhooks/{endpoint}")).await.text();
+    let html = member
+        .get(&format!("/console/webhooks/{endpoint}"))
+        .await
+        .text();
     assert!(!html.contains("/resend"), "members get no resend button");
     for (path, fields) in [
-        ("/console/webhooks".to_owned(), vec![("url", "http://127.0.0.1:9/"), ("events", "tracking.updated")]),
+        (
+            "/console/webhooks".to_owned(),
+            vec![
+                ("url", "http://127.0.0.1:9/"),
+                ("events", "tracking.updated"),
+            ],
+        ),
         (format!("/console/deliveries/{delivery}/resend"), vec![]),
         (format!("/console/webhooks/{endpoint}/rotate"), vec![]),
         (format!("/console/webhooks/{endpoint}/delete"), vec![]),
-        ("/console/keys".to_owned(), vec![("name", "x"), ("scopes", "postal:book")]),
+        (
+            "/console/keys".to_owned(),
+            vec![("name", "x"), ("scopes", "postal:book")],
+        ),
     ] {
         let r = member.post_form(&path, &fields).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "member {path}");
@@ -214,17 +264,29 @@ async fn owners_manage_keys_and_webhooks_members_read_and_other_organisations_se
 
     // Keys: the owner issues one with a self-service scope; staff-only scopes are refused.
     let r = owner
-        .post_form("/console/keys", &[("name", "продавница"), ("scopes", "postal:book")])
+        .post_form(
+            "/console/keys",
+            &[("name", "продавница"), ("scopes", "postal:book")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let token = shown_secret(&r.text());
     let me = t.api(&token).get("/api/v1/me").await.json();
     assert_eq!(me["organisation"]["id"], a.to_string());
     let r = owner
-        .post_form("/console/keys", &[("name", "скенер"), ("scopes", "tracking:write")])
+        .post_form(
+            "/console/keys",
+            &[("name", "скенер"), ("scopes", "tracking:write")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(!owner.get("/console").await.text().contains("value=\"tracking:write\""));
+    assert!(
+        !owner
+            .get("/console")
+            .await
+            .text()
+            .contains("value=\"tracking:write\"")
+    );
     let key_id = {
         let home = owner.get("/console").await.text();
         let i = home.find("/console/keys/").expect("a revoke button") + 14;
@@ -232,9 +294,18 @@ async fn owners_manage_keys_and_webhooks_members_read_and_other_organisations_se
     };
 
     // Another organisation's owner finds none of it.
-    assert!(!other.get("/console").await.text().contains(&rx.url("/console")));
+    assert!(
+        !other
+            .get("/console")
+            .await
+            .text()
+            .contains(&rx.url("/console"))
+    );
     assert_eq!(
-        other.get(&format!("/console/webhooks/{endpoint}")).await.status,
+        other
+            .get(&format!("/console/webhooks/{endpoint}"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     for path in [
@@ -249,17 +320,29 @@ async fn owners_manage_keys_and_webhooks_members_read_and_other_organisations_se
     assert_eq!(t.api(&token).get("/api/v1/me").await.status, StatusCode::OK);
 
     // The owner revokes the key, rotates the secret and deletes the webhook.
-    let r = owner.post_form(&format!("/console/keys/{key_id}/revoke"), &[]).await;
+    let r = owner
+        .post_form(&format!("/console/keys/{key_id}/revoke"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(t.api(&token).get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
-    let r = owner.post_form(&format!("/console/webhooks/{endpoint}/rotate"), &[]).await;
+    assert_eq!(
+        t.api(&token).get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = owner
+        .post_form(&format!("/console/webhooks/{endpoint}/rotate"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let rotated = shown_secret(&r.text());
     assert!(rotated.starts_with("whsec_") && rotated != secret);
-    let r = owner.post_form(&format!("/console/webhooks/{endpoint}/delete"), &[]).await;
+    let r = owner
+        .post_form(&format!("/console/webhooks/{endpoint}/delete"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        owner.get(&format!("/console/webhooks/{endpoint}")).await.status,
+        owner
+            .get(&format!("/console/webhooks/{endpoint}"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 
@@ -301,5 +384,8 @@ async fn a_person_in_two_organisations_picks_which_one_the_console_shows() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     p.set_cookie("eposta_org", &c.to_string());
     let html = p.get("/console").await.text();
-    assert!(html.contains("Алфа · member") && !html.contains("Гама ·"), "{html}");
+    assert!(
+        html.contains("Алфа · member") && !html.contains("Гама ·"),
+        "{html}"
+    );
 }

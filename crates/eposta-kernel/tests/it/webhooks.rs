@@ -8,10 +8,10 @@ use chrono::Duration;
 use eposta_kernel::audit::Actor;
 use eposta_kernel::db_run;
 use eposta_kernel::jobs;
+use eposta_kernel::jobs::Job;
 use eposta_kernel::testing::{Client, Received, Receiver, TestApp};
 use eposta_kernel::webhooks::{self, Event, deliver::DeliverWebhook};
 use eposta_kernel::{apikeys, testing};
-use eposta_kernel::jobs::Job;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -121,7 +121,12 @@ async fn registration_refuses_private_and_plain_http_addresses() {
                 &[],
             )
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {}", r.text());
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{url}: {}",
+            r.text()
+        );
         assert_eq!(r.json()["error"]["field"], "url", "{url}");
     }
     let r = api
@@ -143,7 +148,10 @@ async fn registration_refuses_private_and_plain_http_addresses() {
     assert_eq!(r.json()["error"]["field"], "events");
     // A public HTTPS address is fine (nothing is sent until an event happens).
     let (id, secret) = register(&mut api, "https://hooks.example.com/eposta").await;
-    assert!(secret.starts_with("whsec_") && secret.len() == 70, "{secret}");
+    assert!(
+        secret.starts_with("whsec_") && secret.len() == 70,
+        "{secret}"
+    );
     let listed = api.get("/api/v1/webhooks").await.json();
     assert_eq!(listed["items"][0]["id"], id.as_str());
     assert!(listed["items"][0].get("secret").is_none(), "{listed}");
@@ -186,18 +194,31 @@ async fn endpoints_are_the_organisations_own_and_need_the_scope() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = b
-        .post_json(&format!("/api/v1/webhooks/{id}/rotate-secret"), &json!({}), &[])
+        .post_json(
+            &format!("/api/v1/webhooks/{id}/rotate-secret"),
+            &json!({}),
+            &[],
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(b.get("/api/v1/webhooks").await.json()["items"], json!([]));
-    assert_eq!(a.get(&format!("/api/v1/webhooks/{id}")).await.status, StatusCode::OK);
+    assert_eq!(
+        a.get(&format!("/api/v1/webhooks/{id}")).await.status,
+        StatusCode::OK
+    );
 
     let org = apikeys::create_organisation(&t.app, &Actor::System, "Без овлашћења", "business")
         .await
         .expect("org");
-    let key = apikeys::issue(&t.app, &Actor::System, org, "k", &["postal:book".to_owned()])
-        .await
-        .expect("key");
+    let key = apikeys::issue(
+        &t.app,
+        &Actor::System,
+        org,
+        "k",
+        &["postal:book".to_owned()],
+    )
+    .await
+    .expect("key");
     let r = t.api(&key.token).get("/api/v1/webhooks").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
@@ -209,7 +230,10 @@ async fn deliveries_are_signed_over_the_timestamp_and_the_body() {
     let (org, mut api) = business(&t, "Потписи").await;
     let (endpoint, secret) = register(&mut api, &rx.url("/hooks?token=abc")).await;
     assert_eq!(emit(&t, org, 3).await, 3);
-    assert!(rx.received().is_empty(), "nothing is sent inside the transaction");
+    assert!(
+        rx.received().is_empty(),
+        "nothing is sent inside the transaction"
+    );
     assert_eq!(t.run_pending_jobs().await, 3);
     let got = rx.received();
     assert_eq!(got.len(), 3);
@@ -247,7 +271,10 @@ async fn deliveries_are_signed_over_the_timestamp_and_the_body() {
     let r = &got[0];
     if testing::peer_available(
         "deliveries_are_signed_over_the_timestamp_and_the_body",
-        std::process::Command::new("openssl").arg("version").output().is_ok(),
+        std::process::Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok(),
         "openssl",
         "apt-get install openssl",
     ) {
@@ -316,7 +343,11 @@ async fn a_failing_receiver_is_retried_with_backoff_then_given_up_and_can_be_res
         // Not before its backoff is over.
         let wait = jobs::backoff(attempt as i32);
         t.clock.advance(wait - Duration::seconds(1));
-        assert_eq!(t.run_pending_jobs().await, 0, "attempt {attempt}: too early");
+        assert_eq!(
+            t.run_pending_jobs().await,
+            0,
+            "attempt {attempt}: too early"
+        );
         t.clock.advance(Duration::seconds(1));
         assert_eq!(t.run_pending_jobs().await, 1, "attempt {}", attempt + 1);
     }
@@ -329,17 +360,28 @@ async fn a_failing_receiver_is_retried_with_backoff_then_given_up_and_can_be_res
     );
     for r in &got {
         assert_eq!(r.body, got[0].body);
-        assert_eq!(r.header("eposta-webhook-id"), got[0].header("eposta-webhook-id"));
+        assert_eq!(
+            r.header("eposta-webhook-id"),
+            got[0].header("eposta-webhook-id")
+        );
         assert_eq!(
             signatures(r),
-            vec![expected_signature(&secret, r.header("eposta-webhook-timestamp"), &r.body)]
+            vec![expected_signature(
+                &secret,
+                r.header("eposta-webhook-timestamp"),
+                &r.body
+            )]
         );
     }
     let log = deliveries(&mut api, &endpoint).await;
     assert_eq!(log[0]["status"], "failed");
     let attempts = log[0]["attempts"].as_array().expect("attempts");
     assert_eq!(attempts.len(), max);
-    assert!(attempts.iter().all(|a| a["status_code"] == 500 && a["error"] == "HTTP 500"));
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["status_code"] == 500 && a["error"] == "HTTP 500")
+    );
     let failed: Vec<_> = job_rows(&t)
         .await
         .into_iter()
@@ -399,7 +441,10 @@ async fn an_unreachable_receiver_is_recorded_without_its_address() {
     assert!(error.starts_with("could not connect"), "{error}");
     assert_eq!(log[0]["status"], "pending");
     for text in [error.to_owned(), format!("{:?}", job_rows(&t).await)] {
-        assert!(!text.contains("s3cr3t") && !text.contains("secret-path"), "{text}");
+        assert!(
+            !text.contains("s3cr3t") && !text.contains("secret-path"),
+            "{text}"
+        );
     }
 }
 
@@ -428,7 +473,10 @@ async fn the_policy_is_checked_again_at_delivery() {
     tx.commit().await.expect("commit");
     emit(&t, org, 1).await;
     t.run_pending_jobs().await;
-    assert!(rx.received().is_empty(), "nothing reaches a loopback address");
+    assert!(
+        rx.received().is_empty(),
+        "nothing reaches a loopback address"
+    );
     let log = deliveries(&mut api, &id.to_string()).await;
     let error = log[0]["attempts"][0]["error"].as_str().expect("error");
     assert!(error.contains("url"), "{error}");
@@ -441,7 +489,11 @@ async fn a_rotated_secret_signs_beside_the_old_one_for_a_day() {
     let (org, mut api) = business(&t, "Ротација").await;
     let (endpoint, old) = register(&mut api, &rx.url("/h")).await;
     let r = api
-        .post_json(&format!("/api/v1/webhooks/{endpoint}/rotate-secret"), &json!({}), &[])
+        .post_json(
+            &format!("/api/v1/webhooks/{endpoint}/rotate-secret"),
+            &json!({}),
+            &[],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let new = r.json()["secret"].as_str().expect("secret").to_owned();
@@ -510,7 +562,10 @@ async fn only_subscribed_endpoints_of_the_events_organisation_get_it_and_deletin
     t.run_pending_jobs().await;
     assert_eq!(rx.received().len(), 2, "nothing more was sent");
     assert_eq!(
-        api_d.get(&format!("/api/v1/webhooks/{endpoint}")).await.status,
+        api_d
+            .get(&format!("/api/v1/webhooks/{endpoint}"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }

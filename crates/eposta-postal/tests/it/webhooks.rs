@@ -73,7 +73,12 @@ async fn book(api: &mut Client, n: usize) -> Vec<String> {
 }
 
 async fn scan(t: &TestApp, numbers: &[String]) {
-    let mut scanner = key(t, &format!("Скенер {}", uuid::Uuid::new_v4()), &["tracking:write"]).await;
+    let mut scanner = key(
+        t,
+        &format!("Скенер {}", uuid::Uuid::new_v4()),
+        &["tracking:write"],
+    )
+    .await;
     let events: Vec<Value> = numbers
         .iter()
         .map(|n| json!({"tracking_number": n, "code": "EMA", "location": "11101", "event_time": EVENT_TIME}))
@@ -107,7 +112,11 @@ async fn a_business_books_1000_shipments_in_one_call_and_receives_signed_webhook
     scan(&t, &["EE876543216CA".to_owned()]).await;
     assert!(rx.received().is_empty());
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'").await,
+        count(
+            &t,
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'"
+        )
+        .await,
         1000
     );
     t.run_pending_jobs().await;
@@ -129,9 +138,16 @@ async fn a_business_books_1000_shipments_in_one_call_and_receives_signed_webhook
         assert!(seen.insert(data["tracking_number"].as_str().expect("number").to_owned()));
     }
     let booked: HashSet<String> = booked.into_iter().collect();
-    assert_eq!(seen, booked, "one delivery per booked item, and none for other mail");
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'").await,
+        seen, booked,
+        "one delivery per booked item, and none for other mail"
+    );
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'"
+        )
+        .await,
         1000
     );
     let page = api
@@ -206,13 +222,19 @@ async fn only_the_organisation_that_booked_an_item_hears_of_it() {
             &b_secret
         };
         assert_signed(&r, secret);
-        by_path
-            .entry(r.path.clone())
-            .or_default()
-            .push(r.json()["data"]["tracking_number"].as_str().expect("n").to_owned());
+        by_path.entry(r.path.clone()).or_default().push(
+            r.json()["data"]["tracking_number"]
+                .as_str()
+                .expect("n")
+                .to_owned(),
+        );
     }
-    let mut got_a = by_path.remove(&format!("/{}", "Прва фирма".len())).expect("A's");
-    let mut got_b = by_path.remove(&format!("/{}", "Друга фирма доо".len())).expect("B's");
+    let mut got_a = by_path
+        .remove(&format!("/{}", "Прва фирма".len()))
+        .expect("A's");
+    let mut got_b = by_path
+        .remove(&format!("/{}", "Друга фирма доо".len()))
+        .expect("B's");
     assert!(by_path.is_empty(), "{by_path:?}");
     got_a.sort();
     got_b.sort();
