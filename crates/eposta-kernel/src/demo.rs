@@ -121,14 +121,13 @@ async fn demo_business(app: &App) -> Result<(), Error> {
     if existing {
         return Ok(());
     }
-    let id = match crate::apikeys::create_organisation(app, &Actor::System, NAME, "business")
-            .await
-        {
-            Ok(id) => id,
-            // Another process seeding at the same moment made it.
-            Err(Error::Invalid { .. }) => return Ok(()),
-            Err(e) => return Err(e),
-        };
+    let id = match crate::apikeys::create_organisation(app, &Actor::System, NAME, "business").await
+    {
+        Ok(id) => id,
+        // Another process seeding at the same moment made it.
+        Err(Error::Invalid { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
     crate::organisations::add_member(app, &Actor::System, id, "citizen@demo.eposta.rs", "owner")
         .await
         .map(|_| ())
