@@ -244,3 +244,52 @@ async fn only_the_organisation_that_booked_an_item_hears_of_it() {
     assert_eq!(got_a, a_items);
     assert_eq!(got_b, b_items);
 }
+
+#[tokio::test]
+async fn acceptance_at_the_counter_is_a_signed_webhook_too() {
+    let t = app().await;
+    let rx = Receiver::start().await;
+    let (mut api, _, secret) = business(&t, "Књижара на шалтеру", &rx).await;
+    let r = api.post_json("/api/v1/shipments", &shipment(0), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let tn = r.json()["tracking_number"].as_str().expect("tn").to_owned();
+    let code = r.json()["booking_code"].as_str().expect("code").to_owned();
+
+    let mut clerk = t
+        .logged_in(eposta_kernel::accounts::Role::Clerk, Some("11101"))
+        .await;
+    let page = clerk
+        .get(&format!("/counter/accept?code={code}"))
+        .await
+        .text();
+    let marker = r#"name="quoted_total" value=""#;
+    let start = page.find(marker).expect("a total") + marker.len();
+    let total: String = page[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let r = clerk
+        .post_form(
+            "/counter/accept",
+            &[
+                ("code", &code),
+                ("weight_g", "1200"),
+                ("payment", "cash"),
+                ("quoted_total", &total),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(
+        rx.received().is_empty(),
+        "sent by a job, not by the clerk's request"
+    );
+    t.run_pending_jobs().await;
+    let got = rx.received();
+    assert_eq!(got.len(), 1);
+    assert_signed(&got[0], &secret);
+    let data = &got[0].json()["data"];
+    assert_eq!(data["tracking_number"], tn.as_str());
+    assert_eq!(data["code"], "EMA");
+    assert_eq!(data["location"], "11101");
+}
