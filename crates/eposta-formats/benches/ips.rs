@@ -76,15 +76,23 @@ fn strings(count: usize) -> (Vec<String>, usize) {
         if kind != Kind::Pr {
             f.mcc = Some("5411".into());
         }
-        let mut s = IpsQr::new(&f).expect("generated codes are valid").to_string();
+        let mut s = IpsQr::new(&f)
+            .expect("generated codes are valid")
+            .to_string();
         if i % 100 == 0 {
             invalid += 1;
             s = match (i / 100) % 4 {
                 // Control 00 is never computed (always 2 to 98).
-                0 => s.replacen(account.as_str(), &format!("{}00", &account.as_str()[..16]), 1),
+                0 => s.replacen(
+                    account.as_str(),
+                    &format!("{}00", &account.as_str()[..16]),
+                    1,
+                ),
                 1 => s.replacen("|I:RSD", "|I:EUR", 1),
                 2 => s.replacen("|V:01", "", 1),
-                _ => s.replacen("|C:1", "", 1).replacen("|V:01", "|V:01|C:1|N:X", 1),
+                _ => s
+                    .replacen("|C:1", "", 1)
+                    .replacen("|V:01", "|V:01|C:1|N:X", 1),
             };
         }
         out.push(s);
@@ -94,12 +102,18 @@ fn strings(count: usize) -> (Vec<String>, usize) {
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
-    let total: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5_000_000);
+    let total: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5_000_000);
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
     let (set, planted) = strings(10_000);
     let bytes: usize = set.iter().map(String::len).sum();
     let judged_invalid = set.iter().filter(|s| IpsQr::parse(s).is_err()).count();
-    assert_eq!(judged_invalid, planted, "the planted invalid strings, and only they");
+    assert_eq!(
+        judged_invalid, planted,
+        "the planted invalid strings, and only they"
+    );
     println!(
         "data: {} distinct strings, mean {} bytes, {} invalid; {} parses per round",
         set.len(),
@@ -117,10 +131,16 @@ fn main() {
             }
         }
         let secs = start.elapsed().as_secs_f64();
-        assert_eq!(valid, total - total / set.len() * planted - invalid_in_tail(&set, total));
+        assert_eq!(
+            valid,
+            total - total / set.len() * planted - invalid_in_tail(&set, total)
+        );
         let rate = total as f64 / secs;
         rates.push(rate);
-        println!("round {round}: {secs:.3} s, {:.2} million strings/s", rate / 1e6);
+        println!(
+            "round {round}: {secs:.3} s, {:.2} million strings/s",
+            rate / 1e6
+        );
     }
     rates.sort_by(f64::total_cmp);
     let mean = rates.iter().sum::<f64>() / rates.len() as f64;

@@ -35,9 +35,7 @@ pub enum JmbgError {
     Region,
     #[error("the control digit (the 13th) is wrong")]
     Control,
-    #[error(
-        "the control sum leaves remainder 1, which no JMBG is issued with (strict reading)"
-    )]
+    #[error("the control sum leaves remainder 1, which no JMBG is issued with (strict reading)")]
     RemainderOne,
     #[error("not registered in Serbia (region must be 70 to 99)")]
     NotSerbian,
@@ -293,35 +291,113 @@ mod tests {
     #[test]
     fn dates_regions_and_privacy() {
         let j = Jmbg::parse("0101006500006").expect("valid");
-        assert_eq!(j.birth_date(), BirthDate { year: 2006, month: 1, day: 1 });
+        assert_eq!(
+            j.birth_date(),
+            BirthDate {
+                year: 2006,
+                month: 1,
+                day: 1
+            }
+        );
         assert_eq!(j.region(), Region::Slovenia);
         let j = Jmbg::parse("3112900735093").expect("valid");
-        assert_eq!(j.birth_date(), BirthDate { year: 1900, month: 12, day: 31 });
+        assert_eq!(
+            j.birth_date(),
+            BirthDate {
+                year: 1900,
+                month: 12,
+                day: 31
+            }
+        );
         assert_eq!(j.region(), Region::CentralSerbia);
         assert_eq!(format!("{j:?}"), "Jmbg(*************)");
         assert_eq!(j.masked(), "*********5093");
         assert_eq!(j.as_str(), "3112900735093");
         // 29 February exists in 2000 and 1996, not in 1900.
-        let leap = |y: u16| Jmbg::new(BirthDate { year: y, month: 2, day: 29 }, 71, 1)
-            .or_else(|| Jmbg::new(BirthDate { year: y, month: 2, day: 29 }, 71, 2));
+        let leap = |y: u16| {
+            Jmbg::new(
+                BirthDate {
+                    year: y,
+                    month: 2,
+                    day: 29,
+                },
+                71,
+                1,
+            )
+            .or_else(|| {
+                Jmbg::new(
+                    BirthDate {
+                        year: y,
+                        month: 2,
+                        day: 29,
+                    },
+                    71,
+                    2,
+                )
+            })
+        };
         assert!(leap(2000).is_some() && leap(1996).is_some());
         assert!(leap(1900).is_none());
         // Regions 00, 40 and 60–69 are not assigned; year digits 100–799 mean 2100 or later.
-        for (rr, ok) in [(0, false), (40, false), (60, false), (69, false), (1, true), (99, true)] {
-            let j = Jmbg::new(BirthDate { year: 1990, month: 5, day: 15 }, rr, 3)
-                .or_else(|| Jmbg::new(BirthDate { year: 1990, month: 5, day: 15 }, rr, 4));
+        for (rr, ok) in [
+            (0, false),
+            (40, false),
+            (60, false),
+            (69, false),
+            (1, true),
+            (99, true),
+        ] {
+            let j = Jmbg::new(
+                BirthDate {
+                    year: 1990,
+                    month: 5,
+                    day: 15,
+                },
+                rr,
+                3,
+            )
+            .or_else(|| {
+                Jmbg::new(
+                    BirthDate {
+                        year: 1990,
+                        month: 5,
+                        day: 15,
+                    },
+                    rr,
+                    4,
+                )
+            });
             assert_eq!(j.is_some(), ok, "region {rr}");
         }
-        assert!(Jmbg::new(BirthDate { year: 2100, month: 1, day: 1 }, 71, 1).is_none());
+        assert!(
+            Jmbg::new(
+                BirthDate {
+                    year: 2100,
+                    month: 1,
+                    day: 1
+                },
+                71,
+                1
+            )
+            .is_none()
+        );
         assert_eq!(Jmbg::parse("0101150710000"), Err(JmbgError::Date));
     }
 
     #[test]
     fn errors_and_debug_never_show_the_number() {
-        for bad in ["0101900350007", "3102990710005", "0101990710130", "0101900000008"] {
+        for bad in [
+            "0101900350007",
+            "3102990710005",
+            "0101990710130",
+            "0101900000008",
+        ] {
             let e = Jmbg::parse(bad).expect_err("invalid");
             for shown in [e.to_string(), format!("{e:?}")] {
-                assert!(!shown.contains("0101") && !shown.contains("3102"), "{shown}");
+                assert!(
+                    !shown.contains("0101") && !shown.contains("3102"),
+                    "{shown}"
+                );
             }
         }
     }

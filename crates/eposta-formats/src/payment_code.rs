@@ -63,7 +63,9 @@ impl PaymentCode {
     pub fn basis_description(self) -> Option<&'static str> {
         match self.basis() {
             89 => Some("transakcije po nalogu građana (transactions ordered by citizens)"),
-            21 => Some("promet robe i usluga, finalna potrošnja (goods and services, final consumption; utilities)"),
+            21 => Some(
+                "promet robe i usluga, finalna potrošnja (goods and services, final consumption; utilities)",
+            ),
             53 => Some("javni prihodi, except withholding taxes (public revenues)"),
             _ => None,
         }
@@ -87,7 +89,10 @@ mod tests {
     #[test]
     fn codes() {
         let c = PaymentCode::parse("289").expect("valid");
-        assert_eq!((c.form(), c.basis(), c.to_string()), (PaymentForm::NonCash, 89, "289".into()));
+        assert_eq!(
+            (c.form(), c.basis(), c.to_string()),
+            (PaymentForm::NonCash, 89, "289".into())
+        );
         assert!(c.basis_description().is_some());
         let c = PaymentCode::parse("189").expect("valid");
         assert_eq!(c.form(), PaymentForm::Cash);

@@ -196,7 +196,10 @@ impl Reference {
     /// One space or dash between the model and the reference is skipped.
     pub fn parse(input: &str) -> Result<Reference, ReferenceError> {
         let s = input.trim();
-        let model = s.get(..2).and_then(Model::parse).ok_or(ReferenceError::Model)?;
+        let model = s
+            .get(..2)
+            .and_then(Model::parse)
+            .ok_or(ReferenceError::Model)?;
         let rest = &s[2..];
         let rest = rest
             .strip_prefix(' ')
@@ -235,7 +238,10 @@ impl Reference {
     /// Parses the content of IPS QR tag RO: the model's two digits, then the reference;
     /// model 97 without dashes or spaces (NBS).
     pub fn parse_ro(ro: &str) -> Result<Reference, ReferenceError> {
-        let model = ro.get(..2).and_then(Model::parse).ok_or(ReferenceError::Model)?;
+        let model = ro
+            .get(..2)
+            .and_then(Model::parse)
+            .ok_or(ReferenceError::Model)?;
         let text = &ro[2..];
         if text.chars().any(char::is_control) {
             return Err(ReferenceError::ControlCharacter);

@@ -4,7 +4,9 @@ use proptest::prelude::*;
 fn rows(table: &str) -> impl Iterator<Item = Vec<&str>> {
     table
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("model\t") && !l.starts_with("algorithm\t"))
+        .filter(|l| {
+            !l.starts_with('#') && !l.starts_with("model\t") && !l.starts_with("algorithm\t")
+        })
         .map(|l| l.split('\t').collect())
 }
 
@@ -74,10 +76,16 @@ fn the_forms_of_a_reference() {
     );
     // No model: 00 in an IPS QR code.
     let none = Reference::parse_ro("001234").expect("valid");
-    assert_eq!((none.model(), none.reference(), none.is_checked()), (Model::None, "1234", false));
+    assert_eq!(
+        (none.model(), none.reference(), none.is_checked()),
+        (Model::None, "1234", false)
+    );
     // A model whose rule is not known: accepted, and said to be unchecked.
     let other = Reference::parse("12 ABC-1").expect("valid");
-    assert_eq!((other.model(), other.is_checked()), (Model::Other(12), false));
+    assert_eq!(
+        (other.model(), other.is_checked()),
+        (Model::Other(12), false)
+    );
 }
 
 #[test]
@@ -86,7 +94,10 @@ fn model_97_in_an_ips_code_has_no_separators() {
         Reference::parse_ro("97-14-123412"),
         Err(ReferenceError::Separators97)
     );
-    assert_eq!(Reference::parse_ro("97-1234"), Err(ReferenceError::Separators97));
+    assert_eq!(
+        Reference::parse_ro("97-1234"),
+        Err(ReferenceError::Separators97)
+    );
     assert_eq!(
         Reference::parse_ro("9714123413"),
         Err(ReferenceError::Control97 {
@@ -107,7 +118,10 @@ fn model_97_in_an_ips_code_has_no_separators() {
 
 #[test]
 fn model_11_and_22_structure() {
-    assert_eq!(Reference::new(Model::M11, "1-26050"), Err(ReferenceError::Parts11));
+    assert_eq!(
+        Reference::new(Model::M11, "1-26050"),
+        Err(ReferenceError::Parts11)
+    );
     assert_eq!(
         Reference::new(Model::M11, "801326789042-26051"),
         Err(ReferenceError::Control11 {
@@ -120,8 +134,14 @@ fn model_11_and_22_structure() {
         Reference::new(Model::M11, "801326789042-26050-1-2"),
         Err(ReferenceError::Parts11)
     );
-    assert_eq!(Reference::new(Model::M11, "8013A"), Err(ReferenceError::Digits(11)));
-    assert_eq!(Reference::new(Model::M22, "2231"), Err(ReferenceError::Format22));
+    assert_eq!(
+        Reference::new(Model::M11, "8013A"),
+        Err(ReferenceError::Digits(11))
+    );
+    assert_eq!(
+        Reference::new(Model::M22, "2231"),
+        Err(ReferenceError::Format22)
+    );
 }
 
 proptest! {

@@ -196,15 +196,21 @@ pub enum Rule {
     Unknown,
     Duplicate,
     /// The tag comes after a tag that the fixed order puts after it.
-    OutOfOrder { after: &'static str },
-    Missing { kind: &'static str },
+    OutOfOrder {
+        after: &'static str,
+    },
+    Missing {
+        kind: &'static str,
+    },
     /// `TAG:` with no value.
     Empty,
     /// The value's fixed form (K, V, C, M, RK, JS, RP, R, O, I).
     Form(&'static str),
     Account(AccountError),
     ZeroAmount,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     TooManyLines,
     EmptyLine,
     /// A newline in a tag that allows none.
@@ -222,17 +228,17 @@ impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Rule::NotUtf8 => f.write_str("the text is not UTF-8 (C:1 means UTF-8)"),
-            Rule::Leading => f.write_str(
-                "the string must start with K: (no leading |, blank or empty line)",
-            ),
-            Rule::Trailing => f.write_str(
-                "nothing may follow the last value (no trailing |, blank or newline)",
-            ),
+            Rule::Leading => {
+                f.write_str("the string must start with K: (no leading |, blank or empty line)")
+            }
+            Rule::Trailing => {
+                f.write_str("nothing may follow the last value (no trailing |, blank or newline)")
+            }
             Rule::EmptyField => f.write_str("empty field: two | with nothing between them"),
             Rule::NoColon => f.write_str("a field is a tag, ':' and a value; no ':' found"),
-            Rule::Unknown => f.write_str(
-                "not an IPS QR tag (K V C R N I O P SF S M JS RK RO RL RP)",
-            ),
+            Rule::Unknown => {
+                f.write_str("not an IPS QR tag (K V C R N I O P SF S M JS RK RO RL RP)")
+            }
             Rule::Duplicate => f.write_str("appears twice"),
             Rule::OutOfOrder { after } => write!(
                 f,

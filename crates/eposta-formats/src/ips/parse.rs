@@ -70,14 +70,11 @@ impl IpsQr {
 fn parse(s: &str) -> Result<IpsQr, IpsError> {
     match s.chars().next() {
         None => {
-            return Err(IpsError::new(
-                Tag::K,
-                Rule::Missing {
-                    kind: "every code",
-                },
-            ));
+            return Err(IpsError::new(Tag::K, Rule::Missing { kind: "every code" }));
         }
-        Some(c) if c == '|' || c.is_whitespace() => return Err(IpsError::new(Tag::K, Rule::Leading)),
+        Some(c) if c == '|' || c.is_whitespace() => {
+            return Err(IpsError::new(Tag::K, Rule::Leading));
+        }
         Some(_) => {}
     }
     let mut f = Fields::default();
@@ -195,7 +192,9 @@ fn read_value(f: &mut Fields, tag: Tag, v: &str) -> Result<(), Rule> {
         Tag::Sf => f.payment_code = Some(PaymentCode::parse(v).map_err(Rule::PaymentCode)?),
         Tag::M => {
             if v.len() != 4 || !v.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Rule::Form("must be 4 digits (ISO 18245 merchant category code)"));
+                return Err(Rule::Form(
+                    "must be 4 digits (ISO 18245 merchant category code)",
+                ));
             }
             f.mcc = Some(v.to_owned());
         }
@@ -309,9 +308,7 @@ pub(super) fn amount(v: &str, kind: Kind) -> Result<i64, Rule> {
         ));
     }
     if int.len() > 12 {
-        return Err(Rule::Form(
-            "at most 12 integer digits (RSD999999999999,99)",
-        ));
+        return Err(Rule::Form("at most 12 integer digits (RSD999999999999,99)"));
     }
     if dec.len() > 2 {
         return Err(Rule::Form("at most 2 decimals"));

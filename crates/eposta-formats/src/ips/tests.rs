@@ -18,7 +18,8 @@ fn every_vector_of_ips_tsv() {
         .filter(|l| !l.starts_with('#') && !l.starts_with("string\t"))
     {
         let cols: Vec<&str> = line.split('\t').collect();
-        let (string, expected, tag, amount) = (cols[0].replace("\\n", "\n"), cols[1], cols[2], cols[3]);
+        let (string, expected, tag, amount) =
+            (cols[0].replace("\\n", "\n"), cols[1], cols[2], cols[3]);
         match (IpsQr::parse(&string), expected) {
             (Ok(qr), "valid") => {
                 assert_eq!(qr.amount_para().to_string(), amount, "{string}");
@@ -41,7 +42,10 @@ fn the_first_vector_in_detail() {
     assert_eq!(qr.payee_account().dashed(), "160-602-16");
     assert_eq!(qr.payee(), "Telekom Srbija A.D.\nTakovska 2\nBeograd");
     assert_eq!(qr.amount_para(), 99_999);
-    assert_eq!(qr.payer(), Some("SAVVAS RADEVIĆ\nIMEULICE 01\n11000 BEOGRAD 6"));
+    assert_eq!(
+        qr.payer(),
+        Some("SAVVAS RADEVIĆ\nIMEULICE 01\n11000 BEOGRAD 6")
+    );
     assert_eq!(qr.payment_code().map(|c| c.number()), Some(189));
     assert_eq!(qr.purpose(), Some("MTS Račun 01/2020 12345566/2"));
     assert_eq!(
@@ -66,14 +70,26 @@ fn errors_name_the_tag_and_the_rule() {
         ("V:01|C:1", "K", "missing"),
         ("K:XX", "K", "must be PR, PT, PK or EK"),
         ("K:PR", "V", "missing; mandatory for PR"),
-        ("K:PR|V:01|C:1|R:840000000095584510|N:Primalac|I:RSD1025,", "SF", "mandatory for PR"),
+        (
+            "K:PR|V:01|C:1|R:840000000095584510|N:Primalac|I:RSD1025,",
+            "SF",
+            "mandatory for PR",
+        ),
         ("K:PR|V:01||C:1", "V", "empty field"),
         ("K:PR|V:01|C1", "C1", "no ':'"),
         ("K:PR|V:01|X:1", "X", "not an IPS QR tag"),
         ("K:PR|V:01|V:01", "V", "appears twice"),
         ("K:PR|C:1|V:01", "V", "must come before C"),
-        ("K:PR|V:01|C:1|R:8400000000955845|N:A|I:RSD1,|SF:289", "R", "exactly 18 digits"),
-        ("K:PR|V:01|C:1|R:840000000095584511|N:A|I:RSD1,|SF:289", "R", "control digits 11, expected 10"),
+        (
+            "K:PR|V:01|C:1|R:8400000000955845|N:A|I:RSD1,|SF:289",
+            "R",
+            "exactly 18 digits",
+        ),
+        (
+            "K:PR|V:01|C:1|R:840000000095584511|N:A|I:RSD1,|SF:289",
+            "R",
+            "control digits 11, expected 10",
+        ),
     ];
     for (s, tag, rule) in cases {
         let e = IpsQr::parse(s).expect_err(s);
@@ -88,16 +104,54 @@ fn errors_name_the_tag_and_the_rule() {
         (with("N:Primalac", "N:A\tB"), "N", Rule::ControlCharacter),
         (with("N:Primalac", "N:A\rB"), "N", Rule::ControlCharacter),
         (format!("{MINIMAL}|S:two\nlines"), "S", Rule::Newline),
-        (format!("{MINIMAL}|S:{}", "s".repeat(36)), "S", Rule::TooLong { max: 35 }),
+        (
+            format!("{MINIMAL}|S:{}", "s".repeat(36)),
+            "S",
+            Rule::TooLong { max: 35 },
+        ),
         (format!("{MINIMAL}|S:trailing "), "S", Rule::Trailing),
         (format!("{MINIMAL}\n"), "SF", Rule::Trailing),
-        (format!("{MINIMAL}|M:12345"), "M", Rule::Form("must be 4 digits (ISO 18245 merchant category code)")),
-        (format!("{MINIMAL}|RO:00{}", "1".repeat(34)), "RO", Rule::TooLong { max: 35 }),
-        (with("I:RSD1025,", "I:RSD1025,001"), "I", Rule::Form("at most 2 decimals")),
-        (with("I:RSD1025,", "I:RSD-1,00"), "I", Rule::Form("digits, one decimal comma, no thousands separator (RSD1025,00)")),
-        (with("K:PR", "K:PT").replace("|SF:289", "|SF:289|M:5411").replace("RSD1025,", "RSD0,00"), "I", Rule::ZeroAmount),
-        (format!("{MINIMAL}|RP:ABCD1234240010000011"), "RP", Rule::Form("must be 19 characters: terminal id (8 letters or digits), year (2 digits), day of the year (001-366), transaction number (6 digits)")),
-        (format!("{MINIMAL}|RP:ABCD123424367000001"), "RP", Rule::Form("must be 19 characters: terminal id (8 letters or digits), year (2 digits), day of the year (001-366), transaction number (6 digits)")),
+        (
+            format!("{MINIMAL}|M:12345"),
+            "M",
+            Rule::Form("must be 4 digits (ISO 18245 merchant category code)"),
+        ),
+        (
+            format!("{MINIMAL}|RO:00{}", "1".repeat(34)),
+            "RO",
+            Rule::TooLong { max: 35 },
+        ),
+        (
+            with("I:RSD1025,", "I:RSD1025,001"),
+            "I",
+            Rule::Form("at most 2 decimals"),
+        ),
+        (
+            with("I:RSD1025,", "I:RSD-1,00"),
+            "I",
+            Rule::Form("digits, one decimal comma, no thousands separator (RSD1025,00)"),
+        ),
+        (
+            with("K:PR", "K:PT")
+                .replace("|SF:289", "|SF:289|M:5411")
+                .replace("RSD1025,", "RSD0,00"),
+            "I",
+            Rule::ZeroAmount,
+        ),
+        (
+            format!("{MINIMAL}|RP:ABCD1234240010000011"),
+            "RP",
+            Rule::Form(
+                "must be 19 characters: terminal id (8 letters or digits), year (2 digits), day of the year (001-366), transaction number (6 digits)",
+            ),
+        ),
+        (
+            format!("{MINIMAL}|RP:ABCD123424367000001"),
+            "RP",
+            Rule::Form(
+                "must be 19 characters: terminal id (8 letters or digits), year (2 digits), day of the year (001-366), transaction number (6 digits)",
+            ),
+        ),
     ] {
         assert_eq!(err(&s), (tag.to_owned(), rule), "{s}");
     }
@@ -124,10 +178,25 @@ fn lenient_where_the_rules_allow() {
     let qr = IpsQr::parse(&all).expect("valid");
     assert_eq!(qr.to_string(), all.replace("RSD1025,", "RSD1025,00"));
     assert_eq!(
-        (qr.mcc(), qr.one_time_code(), qr.payer_reference(), qr.payee_reference(), qr.pos_reference()),
-        (Some("5411"), Some("12345"), Some("AB12CD34"), Some("ref: 1"), Some("ABCD123424001000011"))
+        (
+            qr.mcc(),
+            qr.one_time_code(),
+            qr.payer_reference(),
+            qr.payee_reference(),
+            qr.pos_reference()
+        ),
+        (
+            Some("5411"),
+            Some("12345"),
+            Some("AB12CD34"),
+            Some("ref: 1"),
+            Some("ABCD123424001000011")
+        )
     );
-    assert_eq!(qr.payer_account().map(|a| a.dashed()), Some("840-742221843-57".into()));
+    assert_eq!(
+        qr.payer_account().map(|a| a.dashed()),
+        Some("840-742221843-57".into())
+    );
 }
 
 fn fields() -> IpsFields {
@@ -136,7 +205,12 @@ fn fields() -> IpsFields {
         purpose: Some("Račun 2024-001".into()),
         reference: Some("97 14-123412".into()),
         payer: Some("Петар Петровић\nУлица 1\n11000 Београд".into()),
-        ..IpsFields::new(Kind::Pr, "840-955845-10", "ePošta\nTakovska 2\nBeograd", 102_550)
+        ..IpsFields::new(
+            Kind::Pr,
+            "840-955845-10",
+            "ePošta\nTakovska 2\nBeograd",
+            102_550,
+        )
     }
 }
 
@@ -163,32 +237,92 @@ fn generation_is_stricter_than_parsing() {
         (e.tag.into_owned(), e.rule)
     };
     assert_eq!(
-        bad(IpsFields { purpose: Some("a|b".into()), ..fields() }),
+        bad(IpsFields {
+            purpose: Some("a|b".into()),
+            ..fields()
+        }),
         ("S".into(), Rule::Separator)
     );
     assert_eq!(
-        bad(IpsFields { purpose: Some("Ωmega".into()), ..fields() }),
+        bad(IpsFields {
+            purpose: Some("Ωmega".into()),
+            ..fields()
+        }),
         ("S".into(), Rule::Character('Ω'))
     );
     assert_eq!(
-        bad(IpsFields { payee: "ЩИТ".into(), ..fields() }),
+        bad(IpsFields {
+            payee: "ЩИТ".into(),
+            ..fields()
+        }),
         ("N".into(), Rule::Character('Щ'))
     );
     assert_eq!(
-        bad(IpsFields { reference: Some(format!("00{}", "1".repeat(24))), ..fields() }),
+        bad(IpsFields {
+            reference: Some(format!("00{}", "1".repeat(24))),
+            ..fields()
+        }),
         ("RO".into(), Rule::TooLong { max: 25 })
     );
-    assert!(IpsQr::new(&IpsFields { reference: Some(format!("00{}", "1".repeat(23))), ..fields() }).is_ok());
-    assert_eq!(bad(IpsFields { amount_para: -1, ..fields() }).0, "I");
-    assert_eq!(bad(IpsFields { amount_para: MAX_AMOUNT_PARA + 1, ..fields() }).0, "I");
-    assert_eq!(bad(IpsFields { payee_account: "160-5100-45".into(), ..fields() }).0, "R");
-    assert_eq!(bad(IpsFields { payment_code: None, ..fields() }), ("SF".into(), Rule::Missing { kind: "PR" }));
-    assert_eq!(bad(IpsFields { kind: Kind::Ek, ..fields() }), ("M".into(), Rule::Missing { kind: "EK" }));
+    assert!(
+        IpsQr::new(&IpsFields {
+            reference: Some(format!("00{}", "1".repeat(23))),
+            ..fields()
+        })
+        .is_ok()
+    );
     assert_eq!(
-        bad(IpsFields { payee: "A\nB\nC\nD".into(), ..fields() }),
+        bad(IpsFields {
+            amount_para: -1,
+            ..fields()
+        })
+        .0,
+        "I"
+    );
+    assert_eq!(
+        bad(IpsFields {
+            amount_para: MAX_AMOUNT_PARA + 1,
+            ..fields()
+        })
+        .0,
+        "I"
+    );
+    assert_eq!(
+        bad(IpsFields {
+            payee_account: "160-5100-45".into(),
+            ..fields()
+        })
+        .0,
+        "R"
+    );
+    assert_eq!(
+        bad(IpsFields {
+            payment_code: None,
+            ..fields()
+        }),
+        ("SF".into(), Rule::Missing { kind: "PR" })
+    );
+    assert_eq!(
+        bad(IpsFields {
+            kind: Kind::Ek,
+            ..fields()
+        }),
+        ("M".into(), Rule::Missing { kind: "EK" })
+    );
+    assert_eq!(
+        bad(IpsFields {
+            payee: "A\nB\nC\nD".into(),
+            ..fields()
+        }),
         ("N".into(), Rule::TooManyLines)
     );
-    assert!(IpsQr::new(&IpsFields { amount_para: MAX_AMOUNT_PARA, ..fields() }).is_ok());
+    assert!(
+        IpsQr::new(&IpsFields {
+            amount_para: MAX_AMOUNT_PARA,
+            ..fields()
+        })
+        .is_ok()
+    );
 }
 
 /// Text the generator accepts: a few words of Serbian Latin, Cyrillic and ASCII.
@@ -206,7 +340,9 @@ fn lines(max_chars: usize) -> impl Strategy<Value = String> {
 
 fn account() -> impl Strategy<Value = String> {
     (0u16..1000, 0u64..10_000_000_000_000).prop_map(|(b, a)| {
-        crate::account::AccountNumber::new(b, a).expect("in range").dashed()
+        crate::account::AccountNumber::new(b, a)
+            .expect("in range")
+            .dashed()
     })
 }
 
