@@ -26,7 +26,7 @@ pub enum IpsCommand {
         strings: Vec<String>,
     },
     /// Make an IPS QR string from fields; print it and write its QR image.
-    Make(MakeArgs),
+    Make(Box<MakeArgs>),
 }
 
 #[derive(Args, Debug)]
