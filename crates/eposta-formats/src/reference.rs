@@ -118,17 +118,22 @@ pub struct Reference {
 /// The remainder mod 97 of a model-97 body, letters counting A = 10 … Z = 35 and dashes
 /// and spaces skipped; `None` for any other character.
 fn mod97_of_body(body: &str) -> Option<u32> {
-    let mut r = 0u32;
+    // Reduced only when large: a compare per digit instead of a division.
+    const LIMIT: u64 = 1 << 56;
+    let mut r = 0u64;
     for b in body.bytes() {
         r = match b {
-            b'0'..=b'9' => (r * 10 + u32::from(b - b'0')) % 97,
-            b'A'..=b'Z' => (r * 100 + u32::from(b - b'A' + 10)) % 97,
-            b'a'..=b'z' => (r * 100 + u32::from(b - b'a' + 10)) % 97,
+            b'0'..=b'9' => r * 10 + u64::from(b - b'0'),
+            b'A'..=b'Z' => r * 100 + u64::from(b - b'A' + 10),
+            b'a'..=b'z' => r * 100 + u64::from(b - b'a' + 10),
             b'-' | b' ' => r,
             _ => return None,
         };
+        if r >= LIMIT {
+            r %= 97;
+        }
     }
-    Some(r)
+    Some((r % 97) as u32)
 }
 
 /// The model-97 control digits of a body (`1234567890` → 92); dashes and spaces are
@@ -268,7 +273,7 @@ impl Reference {
         if text.is_empty() {
             return Err(ReferenceError::Empty);
         }
-        if 2 + text.chars().count() > MAX_LEN {
+        if 2 + text.len() > MAX_LEN && 2 + text.chars().count() > MAX_LEN {
             return Err(ReferenceError::TooLong);
         }
         match model {

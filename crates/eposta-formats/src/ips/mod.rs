@@ -148,23 +148,27 @@ impl Tag {
     }
 
     pub fn from_name(name: &str) -> Option<Tag> {
-        Some(match name {
-            "K" => Tag::K,
-            "V" => Tag::V,
-            "C" => Tag::C,
-            "R" => Tag::R,
-            "N" => Tag::N,
-            "I" => Tag::I,
-            "O" => Tag::O,
-            "P" => Tag::P,
-            "SF" => Tag::Sf,
-            "S" => Tag::S,
-            "M" => Tag::M,
-            "JS" => Tag::Js,
-            "RK" => Tag::Rk,
-            "RO" => Tag::Ro,
-            "RL" => Tag::Rl,
-            "RP" => Tag::Rp,
+        // On bytes: a match on &str compares with memcmp, arm by arm.
+        Some(match name.as_bytes() {
+            b"K" => Tag::K,
+            b"V" => Tag::V,
+            b"C" => Tag::C,
+            b"R" => Tag::R,
+            b"N" => Tag::N,
+            b"I" => Tag::I,
+            b"O" => Tag::O,
+            b"P" => Tag::P,
+            b"S" => Tag::S,
+            b"M" => Tag::M,
+            [a, b] => match (a, b) {
+                (b'S', b'F') => Tag::Sf,
+                (b'J', b'S') => Tag::Js,
+                (b'R', b'K') => Tag::Rk,
+                (b'R', b'O') => Tag::Ro,
+                (b'R', b'L') => Tag::Rl,
+                (b'R', b'P') => Tag::Rp,
+                _ => return None,
+            },
             _ => return None,
         })
     }

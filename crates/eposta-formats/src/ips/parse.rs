@@ -81,7 +81,8 @@ fn parse(s: &str) -> Result<IpsQr, IpsError> {
     let mut last: Option<Tag> = None;
     let mut rest = s;
     loop {
-        let (field, next) = match rest.find('|') {
+        // A short scan: fields are a few dozen bytes, too short for memchr's set-up to pay.
+        let (field, next) = match rest.bytes().position(|b| b == b'|') {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
@@ -94,7 +95,11 @@ fn parse(s: &str) -> Result<IpsQr, IpsError> {
             };
             return Err(IpsError::new(before, rule));
         }
-        let Some((name, value)) = field.split_once(':') else {
+        let Some((name, value)) = field
+            .bytes()
+            .position(|b| b == b':')
+            .map(|i| (&field[..i], &field[i + 1..]))
+        else {
             return Err(IpsError {
                 tag: shown(field),
                 rule: Rule::NoColon,
@@ -211,7 +216,7 @@ fn read_value(f: &mut Fields, tag: Tag, v: &str) -> Result<(), Rule> {
             f.payer_reference = Some(v.to_owned());
         }
         Tag::Ro => {
-            if v.chars().count() > reference::MAX_LEN {
+            if v.len() > reference::MAX_LEN && v.chars().count() > reference::MAX_LEN {
                 return Err(Rule::TooLong {
                     max: reference::MAX_LEN,
                 });
@@ -237,18 +242,34 @@ fn account(v: &str) -> Result<AccountNumber, Rule> {
 
 /// A text value: at most `max` characters, and with `multiline` at most three lines.
 /// Returns it with any CR before a newline dropped.
+///
+/// Works on the UTF-8 bytes (the hot path of every check): a character starts at every
+/// byte that is not a continuation byte (`10xxxxxx`); the control characters are the ASCII
+/// ones and U+0080–U+009F, encoded `C2 80` to `C2 9F`.
 fn text(v: &str, max: usize, multiline: bool) -> Result<String, Rule> {
+    let b = v.as_bytes();
+    // The usual value: printable ASCII on one line, judged by its length alone.
+    if b.iter().all(|&c| (0x20..0x7f).contains(&c)) {
+        return if b.len() > max {
+            Err(Rule::TooLong { max })
+        } else {
+            Ok(v.to_owned())
+        };
+    }
     let (mut chars, mut lines, mut line_len) = (0usize, 1u8, 0usize);
     let mut cr = false;
-    let mut after_cr = false;
-    for c in v.chars() {
-        if after_cr && c != '\n' {
-            return Err(Rule::ControlCharacter);
-        }
-        after_cr = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
         match c {
-            '\n' | '\r' if !multiline => return Err(Rule::Newline),
-            '\n' => {
+            b'\n' | b'\r' if !multiline => return Err(Rule::Newline),
+            b'\r' => {
+                if b.get(i + 1) != Some(&b'\n') {
+                    return Err(Rule::ControlCharacter);
+                }
+                cr = true;
+            }
+            b'\n' => {
                 if line_len == 0 {
                     return Err(Rule::EmptyLine);
                 }
@@ -259,19 +280,17 @@ fn text(v: &str, max: usize, multiline: bool) -> Result<String, Rule> {
                 line_len = 0;
                 chars += 1;
             }
-            '\r' => {
-                cr = true;
-                after_cr = true;
+            0..=0x1f | 0x7f => return Err(Rule::ControlCharacter),
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => {
+                return Err(Rule::ControlCharacter);
             }
-            c if c.is_control() => return Err(Rule::ControlCharacter),
+            0x80..=0xbf => {}
             _ => {
                 chars += 1;
                 line_len += 1;
             }
         }
-    }
-    if after_cr {
-        return Err(Rule::ControlCharacter);
+        i += 1;
     }
     if line_len == 0 {
         return Err(Rule::EmptyLine);
