@@ -298,6 +298,16 @@ mod tests {
         }
 
         #[test]
+        fn any_text_is_judged_without_panicking(s in "\\PC{0,30}|[0-9]{3}-[0-9]{1,14}-[0-9]{2}|(RS|rs)[0-9 ]{18,24}") {
+            if let Ok(a) = AccountNumber::parse(&s) {
+                prop_assert_eq!(AccountNumber::parse(&a.dashed()), Ok(a));
+            }
+            if let Ok(a) = AccountNumber::from_iban(&s) {
+                prop_assert_eq!(AccountNumber::parse(a.as_str()), Ok(a));
+            }
+        }
+
+        #[test]
         fn one_changed_digit_is_always_caught(bank in 0u16..1000, account in 0u64..10_000_000_000_000, pos in 0usize..18, delta in 1u8..10) {
             let a = AccountNumber::new(bank, account).expect("in range");
             let mut b = a.0;

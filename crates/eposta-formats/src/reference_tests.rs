@@ -166,8 +166,11 @@ proptest! {
     }
 
     #[test]
-    fn any_text_parses_or_fails_without_panicking(s in "\\PC{0,40}") {
-        let _ = Reference::parse(&s);
+    fn any_text_parses_or_fails_without_panicking(s in "\\PC{0,40}|[0-9]{2}[ -]?[0-9A-Za-z -]{0,30}") {
+        if let Ok(r) = Reference::parse(&s) {
+            prop_assert_eq!(Reference::parse_ro(&r.ro()), Ok(r.clone()));
+            prop_assert_eq!(Reference::parse(&r.to_string()), Ok(r));
+        }
         let _ = Reference::parse_ro(&s);
         for model in [Model::M97, Model::M11, Model::M22, Model::None] {
             let _ = Reference::new(model, &s);
