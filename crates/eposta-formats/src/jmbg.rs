@@ -15,8 +15,8 @@
 //!   reading.** The rule gives no digit for it, and the strict reading (python-stdnum commit
 //!   75ff36a) takes that as "never issued", while others (stdnum-js, form-validation) write 0.
 //!   We follow the research's recommendation for validating citizens (§4): such a number is
-//!   far likelier a typo than a real JMBG, and accepting it would let one wrong digit in ten
-//!   or so through that strictness catches. Pinned by the vector `0101990710130`.
+//!   far likelier a typo than a real JMBG, and the lenient reading lets every mistyped number
+//!   with remainder 1 that ends in 0 through. Pinned by the vector `0101990710130`.
 //!
 //! A JMBG is personal data: `Debug` prints no digit of it, there is no `Display`, and no
 //! error carries any part of it. Use [`Jmbg::as_str`] where the number itself is needed and
