@@ -41,7 +41,7 @@ const ROLES = [
     password: 'demo-citizen-password',
     landing: '/me',
     h1: { 'sr-Cyrl': 'Моја еПошта', 'sr-Latn': 'Moja ePošta', en: 'My ePošta' },
-    pages: ['/', '/items', '/items/new'],
+    pages: ['/', '/items', '/items/new', '/console'],
     booking: true,
   },
   {

@@ -54,6 +54,9 @@ pub struct Config {
     /// The postal price list (TOML, the format of `crates/eposta-postal/tariff.example.toml`);
     /// default: that example, built in. The postal capability reads and checks it at start-up.
     pub postal_tariff: Option<PathBuf>,
+    /// Let webhook endpoints be `http://` or `https://` on loopback (`localhost`,
+    /// 127.0.0.0/8, `[::1]`); for development and tests. Off: only HTTPS to public hosts.
+    pub webhooks_allow_loopback: bool,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             workers: 2,
             secret_key: None,
             postal_tariff: None,
+            webhooks_allow_loopback: false,
         }
     }
 }

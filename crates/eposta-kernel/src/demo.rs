@@ -1,6 +1,7 @@
-//! Demo data for `eposta serve --demo`: the sample post offices and one account of each role,
-//! with the credentials the README states. Seeding twice adds nothing (each seeding's office
-//! import is in the audit log, with nothing inserted or updated).
+//! Demo data for `eposta serve --demo`: the sample post offices, one account of each role
+//! with the credentials the README states, and a business whose owner is the demo citizen.
+//! Seeding twice adds nothing (each seeding's office import is in the audit log, with
+//! nothing inserted or updated).
 
 use secrecy::SecretString;
 
@@ -102,6 +103,32 @@ pub async fn seed(app: &App) -> Result<(), Error> {
             Err(e) => return Err(e),
         }
     }
+    demo_business(app).await?;
     tracing::info!("demo data ready");
     Ok(())
+}
+
+/// The demo's business, whose owner is the demo citizen, so that the organisation console
+/// has someone to show it to.
+async fn demo_business(app: &App) -> Result<(), Error> {
+    const NAME: &str = "Демо књижара";
+    let mut conn = app.db.conn().await?;
+    let existing = crate::apikeys::store::organisations(&mut conn)
+        .await?
+        .into_iter()
+        .any(|o| o.name == NAME);
+    drop(conn);
+    if existing {
+        return Ok(());
+    }
+    let id = match crate::apikeys::create_organisation(app, &Actor::System, NAME, "business").await
+    {
+        Ok(id) => id,
+        // Another process seeding at the same moment made it.
+        Err(Error::Invalid { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    crate::organisations::add_member(app, &Actor::System, id, "citizen@demo.eposta.rs", "owner")
+        .await
+        .map(|_| ())
 }

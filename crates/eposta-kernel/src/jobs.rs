@@ -72,6 +72,61 @@ pub async fn enqueue_at<J: Job>(
     .await)?)
 }
 
+/// Adds many jobs of one kind to the queue inside the caller's transaction, in one statement
+/// on PostgreSQL (`UNNEST`) and in chunks of multi-row `VALUES` on SQLite, so that an event
+/// batch that causes a thousand jobs does not pay a thousand round trips.
+pub async fn enqueue_many<J: Job>(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    jobs: &[J],
+) -> Result<(), Error> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let payloads = jobs
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Internal(e.into()))?;
+    match crate::db::Exec::exec(tx) {
+        crate::db::Either::Sqlite(c) => {
+            for chunk in payloads.chunks(500) {
+                let values = (0..chunk.len())
+                    .map(|i| format!("($1, ${}, $2, $3, $4, $4)", i + 5))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO jobs (kind, payload, priority, max_attempts, run_at, created_at) \
+                     VALUES {values}"
+                );
+                let mut q = sqlx::query(&sql)
+                    .bind(J::KIND)
+                    .bind(J::PRIORITY)
+                    .bind(J::MAX_ATTEMPTS)
+                    .bind(now);
+                for p in chunk {
+                    q = q.bind(p);
+                }
+                q.execute(&mut *c).await?;
+            }
+        }
+        crate::db::Either::Postgres(c) => {
+            sqlx::query(
+                "INSERT INTO jobs (kind, payload, priority, max_attempts, run_at, created_at) \
+                 SELECT $1, p, $2, $3, $4, $4 FROM UNNEST($5::text[]) AS t (p)",
+            )
+            .bind(J::KIND)
+            .bind(J::PRIORITY)
+            .bind(J::MAX_ATTEMPTS)
+            .bind(now)
+            .bind(&payloads)
+            .execute(&mut *c)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 type BoxedRun = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 type Handler = Arc<dyn Fn(App, String) -> BoxedRun + Send + Sync>;
 type GiveUp = Arc<dyn Fn(App, String, String) -> BoxedRun + Send + Sync>;

@@ -11,6 +11,7 @@ pub mod app;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -20,9 +21,11 @@ pub mod jobs;
 pub mod money;
 pub mod notify;
 pub mod offices;
+pub mod organisations;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod web;
+pub mod webhooks;
 
 pub use app::App;
 pub use error::{Error, Result};
@@ -36,12 +39,16 @@ pub fn routes() -> web::Routes {
         .merge(offices::pages::routes())
         .merge(offices::api::routes())
         .merge(api::routes())
+        .merge(webhooks::api::routes())
+        .merge(console::routes())
         .get("/static/app.css", web::Access::Public, stylesheet)
 }
 
 /// The kernel's job kinds.
 pub fn jobs() -> jobs::Registry {
-    jobs::Registry::new().register::<notify::email::DeliverEmail>()
+    jobs::Registry::new()
+        .register::<notify::email::DeliverEmail>()
+        .register::<webhooks::DeliverWebhook>()
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

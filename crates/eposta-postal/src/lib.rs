@@ -10,6 +10,7 @@ pub mod labels;
 pub mod pickup;
 pub mod tariff;
 pub mod tracking;
+pub mod webhooks;
 
 use eposta_kernel::Error;
 use eposta_kernel::config::Config;

@@ -22,6 +22,7 @@ use crate::web::principal::SessionUser;
 const KINDS: [&str; 2] = ["agency", "business"];
 
 struct OrgView {
+    id: Uuid,
     name: String,
     kind: String,
 }
@@ -117,6 +118,7 @@ async fn page(
     let organisations = orgs
         .iter()
         .map(|o| OrgView {
+            id: o.id,
             name: ctx.script(&o.name),
             kind: label(&ctx, "admin.keys.kind", &o.kind),
         })

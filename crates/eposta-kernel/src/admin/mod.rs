@@ -3,6 +3,7 @@
 
 mod audit_log;
 mod keys;
+mod members;
 mod outbox;
 pub mod pages;
 pub mod service;

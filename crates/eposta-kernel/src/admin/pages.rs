@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{audit_log, keys, outbox, users};
+use super::{audit_log, keys, members, outbox, users};
 use crate::error::Error;
 use crate::web::page::PageCtx;
 use crate::web::routes::{ADMINS, Access, Routes};
@@ -21,6 +21,13 @@ pub fn routes() -> Routes {
         .post("/admin/keys", A, keys::issue)
         .post("/admin/keys/{id}/revoke", A, keys::revoke)
         .post("/admin/organisations", A, keys::create_organisation)
+        .get("/admin/organisations/{id}", A, members::page)
+        .post("/admin/organisations/{id}/members", A, members::add)
+        .post(
+            "/admin/organisations/{id}/members/{user}/remove",
+            A,
+            members::remove,
+        )
         .get("/admin/outbox", A, outbox::list)
         .get("/admin/outbox/{id}", A, outbox::show)
         .get("/admin/audit", A, audit_log::list)
@@ -29,7 +36,7 @@ pub fn routes() -> Routes {
 
 /// A time as people in Serbia read it, and as `<time datetime>` wants it.
 #[derive(Debug, Clone)]
-pub(super) struct When {
+pub(crate) struct When {
     pub shown: String,
     pub iso: String,
 }
@@ -43,7 +50,7 @@ impl When {
     }
 }
 
-pub(super) fn yes_no(ctx: &PageCtx, b: bool) -> &'static str {
+pub(crate) fn yes_no(ctx: &PageCtx, b: bool) -> &'static str {
     if b {
         ctx.t("admin.yes")
     } else {
@@ -53,7 +60,7 @@ pub(super) fn yes_no(ctx: &PageCtx, b: bool) -> &'static str {
 
 /// A catalogue entry under `prefix` for a value from the database, or the value itself
 /// when the catalogue does not know it (a capability added a new one).
-pub(super) fn label(ctx: &PageCtx, prefix: &str, value: &str) -> String {
+pub(crate) fn label(ctx: &PageCtx, prefix: &str, value: &str) -> String {
     ctx.tr
         .lookup(&format!("{prefix}.{value}"))
         .map_or_else(|| value.to_owned(), str::to_owned)
@@ -61,7 +68,7 @@ pub(super) fn label(ctx: &PageCtx, prefix: &str, value: &str) -> String {
 
 /// The rule a form broke: which field, and the message in the page's language.
 #[derive(Debug, Default)]
-pub(super) struct FieldErrors(Option<(String, String)>);
+pub(crate) struct FieldErrors(Option<(String, String)>);
 
 impl FieldErrors {
     /// `Some` for a broken rule (shown as a 422 page), `None` for any other error. The
@@ -97,7 +104,7 @@ impl FieldErrors {
 }
 
 /// Pages that show secrets or personal data must not stay in a browser's or proxy's cache.
-pub(super) fn no_store(mut res: Response) -> Response {
+pub(crate) fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

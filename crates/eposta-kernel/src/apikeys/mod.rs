@@ -26,7 +26,20 @@ pub const SCOPES: &[(&str, &str)] = &[
         "notarise documents and send registered deliveries",
     ),
     ("offices:read", "read the post-office registry"),
+    (
+        "webhooks:manage",
+        "register webhooks and read their deliveries",
+    ),
 ];
+
+/// Scopes only the post's administrators give out: scanners and sorting centres post
+/// tracking events for every item, which no customer may do for itself.
+pub const STAFF_ONLY: &[&str] = &["tracking:write"];
+
+/// The scopes an organisation's owners may put on keys they issue themselves in the console.
+pub fn self_service_scopes() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    SCOPES.iter().filter(|(s, _)| !STAFF_ONLY.contains(s))
+}
 
 /// How long a key's `last_used_at` may lag, so that a busy key does not write on every call.
 const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::minutes(1);
@@ -135,9 +148,60 @@ pub async fn issue(
     Ok(IssuedKey { id, token })
 }
 
+/// An organisation's owner issues a key for it from the console: as [`issue`], but never with
+/// a [`STAFF_ONLY`] scope.
+pub async fn issue_own(
+    app: &App,
+    actor: &Actor,
+    organisation_id: Uuid,
+    name: &str,
+    scopes: &[String],
+) -> Result<IssuedKey, Error> {
+    if let Some(s) = scopes.iter().find(|s| STAFF_ONLY.contains(&s.as_str())) {
+        return Err(Error::invalid(
+            "scopes",
+            format!("{s} is given out by the post's administrators only"),
+        ));
+    }
+    issue(app, actor, organisation_id, name, scopes).await
+}
+
+/// The organisation's keys, newest first, revoked ones included.
+pub async fn keys_of(app: &App, organisation_id: Uuid) -> Result<Vec<store::KeyRow>, Error> {
+    let mut conn = app.db.conn().await?;
+    store::list_for(&mut conn, organisation_id).await
+}
+
+/// Revokes any organisation's key (the admins' page).
 pub async fn revoke(app: &App, actor: &Actor, id: Uuid) -> Result<(), Error> {
+    revoke_in(app, actor, None, id).await
+}
+
+/// An organisation's owner revokes one of its keys from the console.
+pub async fn revoke_own(
+    app: &App,
+    actor: &Actor,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> Result<(), Error> {
+    revoke_in(app, actor, Some(organisation_id), id).await
+}
+
+async fn revoke_in(
+    app: &App,
+    actor: &Actor,
+    organisation: Option<Uuid>,
+    id: Uuid,
+) -> Result<(), Error> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    if let Some(org) = organisation
+        && store::live_by_id(&mut tx, id)
+            .await?
+            .is_none_or(|k| k.organisation_id != org)
+    {
+        return Err(Error::NotFound);
+    }
     if !store::revoke(&mut tx, id, now).await? {
         return Err(Error::NotFound);
     }

@@ -83,6 +83,17 @@ pub async fn list(c: &mut impl Exec) -> Result<Vec<KeyRow>, Error> {
         .await)?)
 }
 
+pub async fn list_for(c: &mut impl Exec, organisation: Uuid) -> Result<Vec<KeyRow>, Error> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organisations o ON o.id = k.organisation_id \
+         WHERE k.organisation_id = $1 ORDER BY k.created_at DESC"
+    );
+    Ok(db_run!(c, |c| sqlx::query_as::<_, KeyRow>(&sql)
+        .bind(organisation)
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
 pub async fn touch(c: &mut impl Exec, id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
     db_run!(c, |c| sqlx::query(
         "UPDATE api_keys SET last_used_at = $2 WHERE id = $1"

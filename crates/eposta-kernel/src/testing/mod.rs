@@ -3,9 +3,12 @@
 //! [`Client`] with a cookie jar that drives the router without sockets; and the role-matrix
 //! walk every crate runs over its routes.
 
+mod receiver;
 mod role_matrix;
 
-pub use role_matrix::{concrete_path, principal_for, walk_role_matrix};
+pub use receiver::{Received, Receiver};
+
+pub use role_matrix::{CALLERS, concrete_path, principal_for, walk_role_matrix};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -247,6 +250,17 @@ impl TestApp {
         .await
         .expect("create user");
         email
+    }
+
+    /// A logged-in citizen who is `role` (`owner` or `member`) of `organisation`.
+    pub async fn member_of(&self, organisation: uuid::Uuid, role: &str) -> Client {
+        let email = self.user(Role::Citizen, None).await;
+        crate::organisations::add_member(&self.app, &Actor::System, organisation, &email, role)
+            .await
+            .expect("add member");
+        let mut c = self.client();
+        c.login(&email, PASSWORD).await;
+        c
     }
 
     /// A logged-in client of a new account with `role`.

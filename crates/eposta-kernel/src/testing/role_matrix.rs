@@ -8,6 +8,7 @@ use super::{Client, PASSWORD, TestApp};
 use crate::accounts::Role;
 use crate::apikeys;
 use crate::audit::Actor;
+use crate::organisations::{self, Membership, OrgRole};
 use crate::web::RouteSpec;
 use crate::web::principal::{KeyHolder, Principal, SessionUser};
 use crate::web::routes::Decision;
@@ -26,10 +27,22 @@ pub fn concrete_path(path: &str) -> String {
         .join("/")
 }
 
-/// The principal each caller of the matrix walk stands for: `anonymous`, `citizen`,
-/// `clerk`, `manager`, `admin`, or `apikey` (a key with every scope).
+/// Every kind of caller the matrix walk tries, in order: `apikey` is a key with every scope;
+/// `member` and `owner` are citizens who belong to an organisation with that role.
+pub const CALLERS: &[&str] = &[
+    "anonymous",
+    "citizen",
+    "clerk",
+    "manager",
+    "admin",
+    "apikey",
+    "member",
+    "owner",
+];
+
+/// The principal each caller of [`CALLERS`] stands for.
 pub fn principal_for(caller: &str) -> Principal {
-    let user = |role| {
+    let user = |role, organisation: Option<OrgRole>| {
         Principal::User(SessionUser {
             id: uuid::Uuid::nil(),
             email: String::new(),
@@ -37,14 +50,22 @@ pub fn principal_for(caller: &str) -> Principal {
             role,
             office_id: None,
             session_id: uuid::Uuid::nil(),
+            organisation: organisation.map(|role| Membership {
+                organisation_id: uuid::Uuid::nil(),
+                name: String::new(),
+                kind: "business".into(),
+                role,
+            }),
         })
     };
     match caller {
         "anonymous" => Principal::Anonymous,
-        "citizen" => user(Role::Citizen),
-        "clerk" => user(Role::Clerk),
-        "manager" => user(Role::Manager),
-        "admin" => user(Role::Admin),
+        "citizen" => user(Role::Citizen, None),
+        "clerk" => user(Role::Clerk, None),
+        "manager" => user(Role::Manager, None),
+        "admin" => user(Role::Admin, None),
+        "member" => user(Role::Citizen, Some(OrgRole::Member)),
+        "owner" => user(Role::Citizen, Some(OrgRole::Owner)),
         _ => Principal::Key(KeyHolder {
             key_id: uuid::Uuid::nil(),
             organisation_id: uuid::Uuid::nil(),
@@ -56,14 +77,13 @@ pub fn principal_for(caller: &str) -> Principal {
     }
 }
 
-/// Walks every route in `specs` with every kind of caller (anonymous, citizen, clerk and
-/// manager of office 11101, admin, an API key with every scope) and asserts that each is let
+/// Walks every route in `specs` with every kind of caller ([`CALLERS`]: anonymous, citizen,
+/// clerk and manager of office 11101, admin, an API key with every scope, a member and an
+/// owner of a business) and asserts that each is let
 /// in exactly when the route's `Access` says so: 401 for the API and a redirect to the login
 /// page for pages when unauthenticated, 403 when forbidden, never a 5xx. Returns how many
 /// requests it checked. Every capability calls it with its routes.
 pub async fn walk_role_matrix(t: &TestApp, specs: &[RouteSpec]) -> usize {
-    t.office("11101", "Београд 1").await;
-
     t.office("11101", "Београд 1").await;
     let mut callers: Vec<(&str, Client)> = vec![("anonymous", t.client())];
     for (name, role, office) in [
@@ -88,6 +108,20 @@ pub async fn walk_role_matrix(t: &TestApp, specs: &[RouteSpec]) -> usize {
         .await
         .expect("set-up");
     callers.push(("apikey", t.api(&key.token)));
+    let business =
+        apikeys::create_organisation(&t.app, &Actor::System, "Test business", "business")
+            .await
+            .expect("set-up");
+    for role in ["member", "owner"] {
+        let email = t.user(Role::Citizen, None).await;
+        organisations::add_member(&t.app, &Actor::System, business, &email, role)
+            .await
+            .expect("set-up");
+        let mut c = t.client();
+        c.login(&email, PASSWORD).await;
+        callers.push((role, c));
+    }
+    debug_assert_eq!(callers.iter().map(|(n, _)| *n).collect::<Vec<_>>(), CALLERS);
 
     let mut checked = 0;
     for spec in specs {

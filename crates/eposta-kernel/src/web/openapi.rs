@@ -286,7 +286,7 @@ fn complete(op: &mut Operation, method: &Method, access: Option<Access>) {
         // An empty list says "no authentication" explicitly.
         Some(Access::Public) => op.security = Some(Vec::new()),
         // Session routes are not part of the API; `mismatches` reports missing routes.
-        Some(Access::User | Access::Citizen | Access::Staff(_)) | None => {}
+        Some(Access::User | Access::Citizen | Access::Staff(_) | Access::Member(_)) | None => {}
     }
     let params = op.parameters.as_deref().unwrap_or_default();
     let has_query = params

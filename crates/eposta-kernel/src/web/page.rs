@@ -82,6 +82,11 @@ impl PageCtx {
         self.role().is_some_and(|r| r.as_str() == role)
     }
 
+    /// A member of an organisation, who has the console.
+    pub fn is_member(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.organisation.is_some())
+    }
+
     pub fn is_counter(&self) -> bool {
         self.role().is_some_and(|r| r.needs_office())
     }

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::ids;
+use crate::organisations::{self, Membership};
 
 pub const SESSION_COOKIE: &str = "eposta_session";
 pub const LANG_COOKIE: &str = "eposta_lang";
@@ -29,6 +30,9 @@ pub struct SessionUser {
     pub role: Role,
     pub office_id: Option<Uuid>,
     pub session_id: Uuid,
+    /// The organisation this person acts for in the console (citizens who are members of
+    /// one; see [`crate::organisations::current`]).
+    pub organisation: Option<Membership>,
 }
 
 impl SessionUser {
@@ -91,7 +95,7 @@ pub async fn resolve(State(app): State<App>, mut req: Request, next: Next) -> Re
         }
     } else {
         match cookie(headers, SESSION_COOKIE) {
-            Some(token) => session_user(&app, token)
+            Some(token) => session_user(&app, token, cookie(headers, organisations::ORG_COOKIE))
                 .await
                 .map(|u| u.map(|(u, _)| Principal::User(u))),
             None => Ok(None),
@@ -140,7 +144,11 @@ fn client_addr(app: &App, req: &Request) -> ClientAddr {
     ClientAddr(peer)
 }
 
-async fn session_user(app: &App, token: &str) -> Result<Option<(SessionUser, Lang)>, Error> {
+async fn session_user(
+    app: &App,
+    token: &str,
+    selected_org: Option<&str>,
+) -> Result<Option<(SessionUser, Lang)>, Error> {
     let mut conn = app.db.conn().await?;
     let Some(row) =
         account_store::session_by_token(&mut conn, &ids::token_hash(token), app.now()).await?
@@ -148,6 +156,16 @@ async fn session_user(app: &App, token: &str) -> Result<Option<(SessionUser, Lan
         return Ok(None);
     };
     let role = Role::parse(&row.role)?;
+    // Only citizens' accounts are members of organisations, so staff pay no extra query.
+    let organisation = if role == Role::Citizen {
+        let selected = selected_org.and_then(|s| Uuid::parse_str(s).ok());
+        organisations::current(
+            organisations::memberships(&mut conn, row.user_id).await?,
+            selected,
+        )
+    } else {
+        None
+    };
     Ok(Some((
         SessionUser {
             id: row.user_id,
@@ -156,6 +174,7 @@ async fn session_user(app: &App, token: &str) -> Result<Option<(SessionUser, Lan
             role,
             office_id: row.office_id,
             session_id: row.session_id,
+            organisation,
         },
         Lang::parse(&row.lang).unwrap_or_default(),
     )))

@@ -15,6 +15,7 @@ use super::error::{Problem, is_api_path, problem_response};
 use super::principal::Principal;
 use crate::accounts::Role;
 use crate::app::App;
+use crate::organisations::OrgRole;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,11 @@ pub enum Access {
     Scope(&'static str),
     /// Any valid API key, whatever its scopes (for "who am I" and the like).
     AnyKey,
+    /// A logged-in member of an organisation with one of these roles in it, acting for the
+    /// organisation the console shows (see [`SessionUser::organisation`]).
+    ///
+    /// [`SessionUser::organisation`]: super::principal::SessionUser::organisation
+    Member(&'static [OrgRole]),
 }
 
 /// Counter staff: clerks and their managers.
@@ -66,7 +72,16 @@ impl Access {
             (Access::Staff(roles), Principal::User(u)) if roles.contains(&u.role) => {
                 Decision::Allow
             }
-            (Access::Citizen | Access::Staff(_), Principal::User(_)) => Decision::Forbidden,
+            (Access::Member(roles), Principal::User(u))
+                if u.organisation
+                    .as_ref()
+                    .is_some_and(|m| roles.contains(&m.role)) =>
+            {
+                Decision::Allow
+            }
+            (Access::Citizen | Access::Staff(_) | Access::Member(_), Principal::User(_)) => {
+                Decision::Forbidden
+            }
         }
     }
 }

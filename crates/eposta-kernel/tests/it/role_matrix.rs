@@ -5,7 +5,10 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use eposta_kernel::apikeys;
 use eposta_kernel::audit::Actor;
-use eposta_kernel::testing::{TestApp, concrete_path as concrete, principal_for, walk_role_matrix};
+use eposta_kernel::organisations::{ORG_ANYONE, ORG_OWNERS};
+use eposta_kernel::testing::{
+    CALLERS, TestApp, concrete_path as concrete, principal_for, walk_role_matrix,
+};
 use eposta_kernel::web::Access;
 use eposta_kernel::web::principal::{KeyHolder, Principal};
 use eposta_kernel::web::routes::Decision;
@@ -19,18 +22,30 @@ async fn every_route_admits_exactly_its_roles() {
         "the matrix should cover the kernel's routes"
     );
     let checked = walk_role_matrix(&t, &specs).await;
-    assert!(checked >= (specs.len() - 1) * 6, "{checked}");
+    assert!(checked >= (specs.len() - 1) * CALLERS.len(), "{checked}");
 }
 
 #[test]
 fn access_rules_decide_as_documented() {
     use Decision::*;
-    let rows: &[(Access, [Decision; 6])] = &[
-        // anonymous, citizen, clerk, manager, admin, API key
-        (Access::Public, [Allow, Allow, Allow, Allow, Allow, Allow]),
+    let rows: &[(Access, [Decision; 8])] = &[
+        // anonymous, citizen, clerk, manager, admin, API key, member, owner
+        (
+            Access::Public,
+            [Allow, Allow, Allow, Allow, Allow, Allow, Allow, Allow],
+        ),
         (
             Access::User,
-            [Unauthenticated, Allow, Allow, Allow, Allow, Unauthenticated],
+            [
+                Unauthenticated,
+                Allow,
+                Allow,
+                Allow,
+                Allow,
+                Unauthenticated,
+                Allow,
+                Allow,
+            ],
         ),
         (
             Access::Citizen,
@@ -41,6 +56,8 @@ fn access_rules_decide_as_documented() {
                 Forbidden,
                 Forbidden,
                 Unauthenticated,
+                Allow,
+                Allow,
             ],
         ),
         (
@@ -52,6 +69,8 @@ fn access_rules_decide_as_documented() {
                 Allow,
                 Forbidden,
                 Unauthenticated,
+                Forbidden,
+                Forbidden,
             ],
         ),
         (
@@ -63,6 +82,8 @@ fn access_rules_decide_as_documented() {
                 Forbidden,
                 Allow,
                 Unauthenticated,
+                Forbidden,
+                Forbidden,
             ],
         ),
         (
@@ -74,6 +95,8 @@ fn access_rules_decide_as_documented() {
                 Unauthenticated,
                 Unauthenticated,
                 Allow,
+                Unauthenticated,
+                Unauthenticated,
             ],
         ),
         (
@@ -85,19 +108,39 @@ fn access_rules_decide_as_documented() {
                 Unauthenticated,
                 Unauthenticated,
                 Allow,
+                Unauthenticated,
+                Unauthenticated,
+            ],
+        ),
+        (
+            Access::Member(ORG_ANYONE),
+            [
+                Unauthenticated,
+                Forbidden,
+                Forbidden,
+                Forbidden,
+                Forbidden,
+                Unauthenticated,
+                Allow,
+                Allow,
+            ],
+        ),
+        (
+            Access::Member(ORG_OWNERS),
+            [
+                Unauthenticated,
+                Forbidden,
+                Forbidden,
+                Forbidden,
+                Forbidden,
+                Unauthenticated,
+                Forbidden,
+                Allow,
             ],
         ),
     ];
-    let callers = [
-        "anonymous",
-        "citizen",
-        "clerk",
-        "manager",
-        "admin",
-        "apikey",
-    ];
     for (access, expected) in rows {
-        for (caller, want) in callers.iter().zip(expected) {
+        for (caller, want) in CALLERS.iter().zip(expected) {
             assert_eq!(
                 access.decide(&principal_for(caller)),
                 *want,

@@ -7,3 +7,4 @@ mod labels;
 mod pickup;
 mod role_matrix;
 mod tracking;
+mod webhooks;
