@@ -62,6 +62,26 @@ enum Command {
         #[command(subcommand)]
         command: crate::s10::S10Command,
     },
+    /// NBS IPS QR strings: check them, make one and its QR image (no configuration needed).
+    Ips {
+        #[command(subcommand)]
+        command: crate::ips::IpsCommand,
+    },
+    /// Serbian payment-account numbers (no configuration needed).
+    Account {
+        #[command(subcommand)]
+        command: crate::checks::AccountCommand,
+    },
+    /// JMBG, the citizen's number; output masked (no configuration needed).
+    Jmbg {
+        #[command(subcommand)]
+        command: crate::checks::JmbgCommand,
+    },
+    /// Reference numbers, "model i poziv na broj" (no configuration needed).
+    Reference {
+        #[command(subcommand)]
+        command: crate::checks::ReferenceCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,12 +120,16 @@ fn init_logging(config: &Config) {
 }
 
 impl Cli {
-    /// Runs the commands that need no configuration, database or async runtime (`s10`), so
-    /// that they work anywhere; `None` for every other command. `main` calls it before it
-    /// starts the runtime.
+    /// Runs the commands that need no configuration, database or async runtime (`s10`,
+    /// `ips`, `account`, `jmbg`, `reference`), so that they work anywhere; `None` for every
+    /// other command. `main` calls it before it starts the runtime.
     pub fn run_standalone(&self) -> Option<ExitCode> {
         match &self.command {
             Command::S10 { command } => Some(crate::s10::run(command)),
+            Command::Ips { command } => Some(crate::ips::run(command)),
+            Command::Account { command } => Some(crate::checks::run_account(command)),
+            Command::Jmbg { command } => Some(crate::checks::run_jmbg(command)),
+            Command::Reference { command } => Some(crate::checks::run_reference(command)),
             _ => None,
         }
     }
@@ -157,6 +181,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::import::run(&open(config, true).await?, command).await
         }
         Command::S10 { command } => Ok(crate::s10::run(&command)),
+        Command::Ips { command } => Ok(crate::ips::run(&command)),
+        Command::Account { command } => Ok(crate::checks::run_account(&command)),
+        Command::Jmbg { command } => Ok(crate::checks::run_jmbg(&command)),
+        Command::Reference { command } => Ok(crate::checks::run_reference(&command)),
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -1,8 +1,10 @@
 //! The `eposta` binary: `serve` (HTTP and workers), `worker` (workers only), `migrate`, and
 //! the operator commands.
 
+mod checks;
 mod cli;
 mod import;
+mod ips;
 mod s10;
 
 use std::process::ExitCode;

@@ -537,3 +537,367 @@ fn serve_refuses_to_start_with_a_bad_tariff_and_names_the_problem() {
         "it stopped before opening the database"
     );
 }
+
+/// Rows of a shared-vector table in crates/eposta-formats/testdata: the columns of every line
+/// that is not a comment or the header.
+fn table(text: &'static str) -> Vec<Vec<&'static str>> {
+    text.lines()
+        .skip_while(|l| l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect()
+}
+
+#[test]
+fn ips_check_judges_every_shared_vector_streamed_on_standard_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = table(include_str!("../../eposta-formats/testdata/ips.tsv"));
+    assert_eq!(rows.len(), 30, "every row of ips.tsv");
+    // The table writes newlines inside values as `\n`, exactly as the command reads them.
+    let stdin: String = rows.iter().map(|r| format!("{}\r\n", r[0])).collect();
+    let o = eposta_standalone(dir.path(), &["ips", "check"], stdin.into_bytes());
+    assert_eq!(o.status.code(), Some(1), "some are invalid: {}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), rows.len(), "{}", show(&o));
+    for (row, line) in rows.iter().zip(&lines) {
+        if row[1] == "valid" {
+            assert_eq!(*line, "valid", "{}", row[0]);
+        } else {
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols.len(), 3, "{line}");
+            assert_eq!(
+                (cols[0], cols[1]),
+                ("invalid", row[2]),
+                "{}: {line}",
+                row[0]
+            );
+            assert!(!cols[2].is_empty());
+        }
+    }
+
+    let valid: String = rows
+        .iter()
+        .filter(|r| r[1] == "valid")
+        .map(|r| format!("{}\n", r[0]))
+        .collect();
+    let o = eposta_standalone(dir.path(), &["ips", "check", "-"], valid.into_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "valid\n".repeat(9));
+    assert!(
+        std::fs::read_dir(dir.path())
+            .expect("read dir")
+            .next()
+            .is_none(),
+        "checking creates nothing"
+    );
+}
+
+#[test]
+fn account_jmbg_and_reference_check_every_shared_vector_as_arguments() {
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let accounts = table(include_str!("../../eposta-formats/testdata/accounts.tsv"));
+    let mut args = vec!["account", "check"];
+    args.extend(accounts.iter().map(|r| r[0]));
+    let o = eposta_standalone(dir.path(), &args, Vec::new());
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), accounts.len());
+    for (row, line) in accounts.iter().zip(out.lines()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols[0], row[0], "{line}");
+        if row[1] == "valid" {
+            assert_eq!(cols[1], "valid", "{line}");
+            assert_eq!(cols[3], format!("RS35{}", row[2]), "{line}");
+        } else {
+            assert_eq!(cols[1], "invalid", "{line}");
+        }
+    }
+    let o = eposta_standalone(
+        dir.path(),
+        &[
+            "account",
+            "check",
+            "840-955845-10",
+            "RS35 8400 0007 4222 1843 57",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "840-955845-10\tvalid\t840-955845-10\tRS35840000000095584510\n\
+         RS35 8400 0007 4222 1843 57\tvalid\t840-742221843-57\tRS35840000074222184357\n"
+    );
+
+    let jmbgs = table(include_str!("../../eposta-formats/testdata/jmbg.tsv"));
+    let mut args = vec!["jmbg", "check"];
+    args.extend(jmbgs.iter().map(|r| r[0]));
+    let o = eposta_standalone(dir.path(), &args, Vec::new());
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for (row, line) in jmbgs.iter().zip(out.lines()) {
+        let verdict = line.split('\t').nth(1);
+        let expected = if row[1] == "valid" {
+            "valid"
+        } else {
+            "invalid"
+        };
+        assert_eq!(verdict, Some(expected), "{line}");
+        // Personal data: only the last four digits are shown.
+        assert!(
+            !line.contains(&row[0][..row[0].len() - 4]) || row[0].len() <= 4,
+            "{line}"
+        );
+    }
+    assert_eq!(out.lines().count(), jmbgs.len());
+    let serbian: Vec<&str> = jmbgs
+        .iter()
+        .filter(|r| r[2] == "yes")
+        .map(|r| r[0])
+        .collect();
+    let mut args = vec!["jmbg", "check", "--serbian"];
+    args.extend(&serbian);
+    let o = eposta_standalone(dir.path(), &args, Vec::new());
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let o = eposta_standalone(
+        dir.path(),
+        &["jmbg", "check", "--serbian", "0101900350008"],
+        Vec::new(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "region 35 is Croatia: {}",
+        show(&o)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "*********0008\tinvalid\tnot registered in Serbia (region must be 70 to 99)\n"
+    );
+
+    let references = table(include_str!("../../eposta-formats/testdata/references.tsv"));
+    let mut args = vec!["reference", "check"];
+    for r in &references {
+        // A model given apart is a separate argument: `97 632001095785`.
+        if !r[0].is_empty() {
+            args.push(r[0]);
+        }
+        args.push(r[1]);
+    }
+    let o = eposta_standalone(dir.path(), &args, Vec::new());
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), references.len(), "{}", show(&o));
+    for (row, line) in references.iter().zip(out.lines()) {
+        let input = if row[0].is_empty() {
+            row[1].to_owned()
+        } else {
+            format!("{} {}", row[0], row[1])
+        };
+        let expected = if row[2].starts_with("valid") {
+            "valid"
+        } else {
+            "invalid"
+        };
+        assert!(line.starts_with(&format!("{input}\t{expected}")), "{line}");
+    }
+    for args in [
+        &["reference", "check", "97", "14123412"][..],
+        &["reference", "check", "9714123412", "97 14123412", "00 1234"],
+    ] {
+        let o = eposta_standalone(dir.path(), args, Vec::new());
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", show(&o));
+    }
+}
+
+/// Decodes the QR code in a PNG with zbarimg, as bytes (no character-set guessing).
+fn zbar_raw(png: &Path) -> Vec<u8> {
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable", "-Sbinary"])
+        .arg(png)
+        .output()
+        .expect("zbarimg runs");
+    assert!(
+        out.status.success(),
+        "zbarimg read no code from {}",
+        png.display()
+    );
+    out.stdout
+}
+
+#[test]
+fn ips_make_prints_a_code_that_checks_and_images_that_decode_to_it() {
+    use eposta_kernel::testing::peer_available;
+    const TEST: &str = "ips_make_prints_a_code_that_checks_and_images_that_decode_to_it";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (png, svg) = (dir.path().join("code.png"), dir.path().join("code.svg"));
+    let o = eposta_standalone(
+        dir.path(),
+        &[
+            "ips",
+            "make",
+            "--account",
+            "840-955845-10",
+            "--payee",
+            "Пошта Србије\\nТаковска 2\\nБеоград",
+            "--amount",
+            "1025,5",
+            "--code",
+            "289",
+            "--purpose",
+            "Račun 2024-001",
+            "--reference",
+            "97 14-123412",
+            "--png",
+            png.to_str().expect("UTF-8 path"),
+            "--svg",
+            svg.to_str().expect("UTF-8 path"),
+        ],
+        Vec::new(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let printed = String::from_utf8_lossy(&o.stdout).into_owned();
+    let expected = "K:PR|V:01|C:1|R:840000000095584510|N:Пошта Србије\\nТаковска 2\\nБеоград|I:RSD1025,50|SF:289|S:Račun 2024-001|RO:9714123412\n";
+    assert_eq!(printed, expected);
+    let o = eposta_standalone(dir.path(), &["ips", "check"], printed.clone().into_bytes());
+    assert_eq!(
+        (o.status.code(), &o.stdout[..]),
+        (Some(0), &b"valid\n"[..]),
+        "{}",
+        show(&o)
+    );
+
+    let content = printed.trim_end().replace("\\n", "\n");
+    assert!(
+        std::fs::read(&png)
+            .expect("png written")
+            .starts_with(b"\x89PNG")
+    );
+    assert!(
+        std::fs::read_to_string(&svg)
+            .expect("svg written")
+            .contains("<svg")
+    );
+    if peer_available(
+        TEST,
+        Command::new("zbarimg").arg("--version").output().is_ok(),
+        "zbarimg",
+        "apt-get install zbar-tools",
+    ) {
+        assert_eq!(String::from_utf8_lossy(&zbar_raw(&png)).trim_end(), content);
+    }
+    if peer_available(
+        TEST,
+        Command::new("rsvg-convert")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "rsvg-convert",
+        "apt-get install librsvg2-bin",
+    ) {
+        let drawn = dir.path().join("from-svg.png");
+        let ok = Command::new("rsvg-convert")
+            .args(["--width", "400", "--output"])
+            .arg(&drawn)
+            .arg(&svg)
+            .status()
+            .expect("rsvg-convert runs");
+        assert!(ok.success());
+        assert_eq!(
+            String::from_utf8_lossy(&zbar_raw(&drawn)).trim_end(),
+            content
+        );
+    }
+}
+
+#[test]
+fn ips_make_refuses_bad_fields_naming_the_tag_and_bad_usage_with_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = [
+        "ips",
+        "make",
+        "--account",
+        "840-955845-10",
+        "--payee",
+        "Primalac",
+        "--amount",
+        "10",
+    ];
+    let mut args = base.to_vec();
+    let o = eposta_standalone(dir.path(), &args, Vec::new());
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "no payment code on a PR: {}",
+        show(&o)
+    );
+    assert!(o.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("invalid\tSF\tmissing; mandatory for PR"),
+        "{}",
+        show(&o)
+    );
+    args.extend(["--code", "289", "--reference", "97 14123413"]);
+    let o = eposta_standalone(dir.path(), &args, Vec::new());
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("invalid\tRO\treference: model 97: control 14, expected 11"),
+        "{}",
+        show(&o)
+    );
+    let mut args = base.to_vec();
+    args.extend(["--code", "289", "--kind", "EK"]);
+    let o = eposta_standalone(dir.path(), &args, Vec::new());
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("invalid\tM\t"),
+        "{}",
+        show(&o)
+    );
+
+    for bad in [
+        &["ips", "make", "--payee", "A", "--amount", "1"][..],
+        &[
+            "ips",
+            "make",
+            "--account",
+            "840-955845-10",
+            "--payee",
+            "A",
+            "--amount",
+            "1.025,00",
+        ],
+        &[
+            "ips",
+            "make",
+            "--account",
+            "840-955845-10",
+            "--payee",
+            "A",
+            "--amount",
+            "-1",
+        ],
+        &[
+            "ips",
+            "make",
+            "--account",
+            "840-955845-10",
+            "--payee",
+            "A",
+            "--amount",
+            "1",
+            "--kind",
+            "XX",
+        ],
+        &["account", "check"],
+        &["jmbg", "check"],
+        &["reference", "check"],
+    ] {
+        let o = eposta_standalone(dir.path(), bad, Vec::new());
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", show(&o));
+        assert!(o.stdout.is_empty(), "{bad:?}");
+    }
+}
