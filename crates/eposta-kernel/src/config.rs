@@ -54,6 +54,9 @@ pub struct Config {
     /// The postal price list (TOML, the format of `crates/eposta-postal/tariff.example.toml`);
     /// default: that example, built in. The postal capability reads and checks it at start-up.
     pub postal_tariff: Option<PathBuf>,
+    /// Days an item waits at a post office for its recipient before it goes back; named in
+    /// the recipient's notice as the pickup deadline. The postal capability checks the range.
+    pub postal_pickup_days: u32,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             workers: 2,
             secret_key: None,
             postal_tariff: None,
+            postal_pickup_days: 15,
         }
     }
 }

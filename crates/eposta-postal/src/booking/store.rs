@@ -161,7 +161,7 @@ const INSERTED: &str = "id, tracking_number, booking_code, product, weight_g, op
      created_at, updated_at";
 const INSERTED_COUNT: usize = 29;
 
-const COLUMNS: &str = "id, tracking_number, booking_code, product, weight_g, options, cod_minor, \
+pub(crate) const COLUMNS: &str = "id, tracking_number, booking_code, product, weight_g, options, cod_minor, \
      declared_value_minor, price_minor, vat_minor, currency, sender_name, sender_street, \
      sender_number, sender_postal_code, sender_place, sender_phone, recipient_name, \
      recipient_street, recipient_number, recipient_postal_code, recipient_place, \

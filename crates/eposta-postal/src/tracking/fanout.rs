@@ -28,6 +28,6 @@ pub async fn events_stored(app: &App, tx: &mut Tx, events: &[StoredEvent]) -> Re
     if events.is_empty() {
         return Ok(());
     }
-    let _ = (app, tx);
+    crate::receiving::notices::events_stored(app, tx, events).await?;
     Ok(())
 }
