@@ -357,7 +357,10 @@ mod tests {
     fn debug_hides_the_collector() {
         let c = parse_collector("Марко Марковић", "passport", "1234").expect("valid");
         let shown = format!("{c:?}");
-        assert!(!shown.contains("Марко") && !shown.contains("1234"), "{shown}");
+        assert!(
+            !shown.contains("Марко") && !shown.contains("1234"),
+            "{shown}"
+        );
     }
 
     #[test]

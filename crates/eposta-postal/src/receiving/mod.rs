@@ -23,7 +23,19 @@ pub fn routes() -> Routes {
         .post("/receive/code", Access::Public, pages::verify)
         .get("/receive/mine", Access::Citizen, pages::mine)
         .get("/receive/{number}", Access::Public, pages::item)
-        .post("/receive/{number}/delivery", Access::Public, pages::delivery)
-        .post("/receive/{number}/redirect", Access::Public, pages::redirect)
-        .post("/receive/{number}/collector", Access::Public, pages::collector)
+        .post(
+            "/receive/{number}/delivery",
+            Access::Public,
+            pages::delivery,
+        )
+        .post(
+            "/receive/{number}/redirect",
+            Access::Public,
+            pages::redirect,
+        )
+        .post(
+            "/receive/{number}/collector",
+            Access::Public,
+            pages::collector,
+        )
 }

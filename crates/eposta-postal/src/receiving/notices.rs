@@ -14,13 +14,13 @@
 //! office", which stands in for the paper slip left at the door.
 
 use chrono::{DateTime, Utc};
+use eposta_formats::s10::S10;
 use eposta_kernel::db::Tx;
 use eposta_kernel::i18n::{Lang, Tr};
 use eposta_kernel::jobs::{self, Job};
 use eposta_kernel::money::Money;
 use eposta_kernel::notify::{self, Channel, Message};
 use eposta_kernel::{App, Error};
-use eposta_formats::s10::S10;
 use serde::{Deserialize, Serialize};
 
 use super::domain::{date_text, pickup_deadline};
@@ -137,7 +137,10 @@ pub fn compose(tr: &Tr, public_url: &str, pickup_days: u32, row: &NoticeRow) -> 
             "receive.notice.available_for_pickup.subject",
             "receive.notice.available_for_pickup",
         ),
-        Status::Delivered => ("receive.notice.delivered.subject", "receive.notice.delivered"),
+        Status::Delivered => (
+            "receive.notice.delivered.subject",
+            "receive.notice.delivered",
+        ),
         _ => return Vec::new(),
     };
     let when = eposta_kernel::clock::belgrade(row.event_time);
@@ -238,7 +241,12 @@ mod tests {
     #[test]
     fn waiting_at_the_office_names_office_hours_deadline_and_cod_by_both_channels() {
         let tr = Tr::new(Lang::SrCyrl);
-        let msgs = compose(&tr, "https://eposta.rs/", 15, &row("available_for_pickup", "[]"));
+        let msgs = compose(
+            &tr,
+            "https://eposta.rs/",
+            15,
+            &row("available_for_pickup", "[]"),
+        );
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[0].channel, Channel::Email);
         assert_eq!(msgs[0].recipient, "ana@example.rs");
@@ -262,7 +270,12 @@ mod tests {
     #[test]
     fn other_notices_go_by_sms_only_with_the_option() {
         let tr = Tr::new(Lang::SrCyrl);
-        let plain = compose(&tr, "http://x", 15, &row("out_for_delivery", "[\"registered\"]"));
+        let plain = compose(
+            &tr,
+            "http://x",
+            15,
+            &row("out_for_delivery", "[\"registered\"]"),
+        );
         assert_eq!(plain.len(), 1);
         assert_eq!(plain[0].channel, Channel::Email);
         assert!(!plain[0].body.contains("17.03.2026."), "{}", plain[0].body);
@@ -275,8 +288,16 @@ mod tests {
         assert_eq!(with_sms.len(), 2);
         // Delivered: nothing left to pay, so no COD line.
         let delivered = compose(&tr, "http://x", 15, &row("delivered", "[]"));
-        assert!(!delivered[0].body.contains("2.500,00"), "{}", delivered[0].body);
-        assert!(delivered[0].body.contains("02.03.2026. 11:00"), "{}", delivered[0].body);
+        assert!(
+            !delivered[0].body.contains("2.500,00"),
+            "{}",
+            delivered[0].body
+        );
+        assert!(
+            delivered[0].body.contains("02.03.2026. 11:00"),
+            "{}",
+            delivered[0].body
+        );
         // Statuses recipients do not hear about make no message.
         assert!(compose(&tr, "http://x", 15, &row("in_transit", "[]")).is_empty());
     }

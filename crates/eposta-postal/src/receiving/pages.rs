@@ -91,7 +91,9 @@ pub(super) async fn start(
     Query(q): Query<NumberQuery>,
 ) -> Result<Response, PageError> {
     if let Some(id) = parse_number(&q.id)
-        && recipient_of(&app, &ctx, &headers, id.as_str()).await?.is_some()
+        && recipient_of(&app, &ctx, &headers, id.as_str())
+            .await?
+            .is_some()
     {
         return Ok(Redirect::to(&item_path(&id)).into_response());
     }
@@ -146,7 +148,10 @@ pub(super) async fn request(
                 number: id.as_str().to_owned(),
                 error,
             };
-            Ok(too_many(render_status(StatusCode::TOO_MANY_REQUESTS, &page)?))
+            Ok(too_many(render_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                &page,
+            )?))
         }
         CodeRequest::Sent { masked } => {
             let sent = if masked.is_empty() {

@@ -237,7 +237,11 @@ pub enum CodeCheck {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Checks a typed code against the codes asked for the number in the last 15 minutes. Wrong
@@ -414,7 +418,9 @@ impl From<Refused> for Error {
 pub enum DestinationChoice {
     Home,
     /// A post office, by its code.
-    Pickup { office: String },
+    Pickup {
+        office: String,
+    },
     /// Another address (a redirect).
     Address(RecipientInput),
 }

@@ -81,11 +81,13 @@ pub async fn recent_requests(
 
 /// Forgets code requests older than `before` (they no longer count for throttling).
 pub async fn delete_codes_before(c: &mut impl Exec, before: DateTime<Utc>) -> Result<(), Error> {
-    db_run!(c, |c| sqlx::query("DELETE FROM receiving_codes WHERE created_at < $1")
-        .bind(before)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+    db_run!(c, |c| sqlx::query(
+        "DELETE FROM receiving_codes WHERE created_at < $1"
+    )
+    .bind(before)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
@@ -210,7 +212,10 @@ pub async fn session_item(
 // --- items ----------------------------------------------------------------------------------
 
 /// The status of an item's newest event (event time, then the order stored), if it has any.
-pub async fn latest_status(c: &mut impl Exec, tracking_number: &str) -> Result<Option<String>, Error> {
+pub async fn latest_status(
+    c: &mut impl Exec,
+    tracking_number: &str,
+) -> Result<Option<String>, Error> {
     Ok(db_run!(c, |c| sqlx::query_scalar::<_, String>(
         "SELECT status FROM tracking_events WHERE tracking_number = $1 \
          ORDER BY event_time DESC, id DESC LIMIT 1"
@@ -410,9 +415,19 @@ pub async fn owe_notices(
             // Planned each time, as `tracking::store::histories` is, for the same reason.
             Ok(sqlx::query_scalar::<_, i64>(&sql)
                 .persistent(false)
-                .bind(events.iter().map(|e| e.tracking_number.as_str()).collect::<Vec<_>>())
+                .bind(
+                    events
+                        .iter()
+                        .map(|e| e.tracking_number.as_str())
+                        .collect::<Vec<_>>(),
+                )
                 .bind(events.iter().map(|e| e.code).collect::<Vec<_>>())
-                .bind(events.iter().map(|e| e.location.as_str()).collect::<Vec<_>>())
+                .bind(
+                    events
+                        .iter()
+                        .map(|e| e.location.as_str())
+                        .collect::<Vec<_>>(),
+                )
                 .bind(events.iter().map(|e| e.event_time).collect::<Vec<_>>())
                 .bind(now)
                 .fetch_all(&mut *c)

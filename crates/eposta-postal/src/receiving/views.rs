@@ -259,7 +259,11 @@ pub fn item_page(ctx: PageCtx, v: &RecipientView, forms: &Forms, outcome: Outcom
         &item.recipient_postal_code,
         &item.recipient_place,
     );
-    let destination = match v.choice.as_ref().and_then(|c| c.destination().map(|d| (c, d))) {
+    let destination = match v
+        .choice
+        .as_ref()
+        .and_then(|c| c.destination().map(|d| (c, d)))
+    {
         Some((c, Destination::Pickup)) => ctx.f(
             "receive.destination.pickup",
             &[(
@@ -307,12 +311,9 @@ pub fn item_page(ctx: PageCtx, v: &RecipientView, forms: &Forms, outcome: Outcom
     });
     let pickup = v.pickup.as_ref().map(|p| PickupView {
         office: match (&p.office_name, &p.office_address) {
-            (Some(n), Some(a)) => format!(
-                "{}, {} ({})",
-                ctx.script(n),
-                ctx.script(a),
-                p.office_code
-            ),
+            (Some(n), Some(a)) => {
+                format!("{}, {} ({})", ctx.script(n), ctx.script(a), p.office_code)
+            }
             (Some(n), None) => format!("{} ({})", ctx.script(n), p.office_code),
             _ => p.office_code.clone(),
         },
@@ -320,14 +321,38 @@ pub fn item_page(ctx: PageCtx, v: &RecipientView, forms: &Forms, outcome: Outcom
             .hours
             .as_deref()
             .filter(|h| !h.trim().is_empty())
-            .map_or_else(|| ctx.t("receive.pickup.no_hours").to_owned(), |h| ctx.script(h)),
+            .map_or_else(
+                || ctx.t("receive.pickup.no_hours").to_owned(),
+                |h| ctx.script(h),
+            ),
         deadline: p.deadline.clone(),
     });
     let a = &forms.address;
     let address_inputs = vec![
-        input(&ctx, &errors, "address_name", "booking.field.name", &a.address_name, 100),
-        input(&ctx, &errors, "address_street", "booking.field.street", &a.address_street, 100),
-        input(&ctx, &errors, "address_number", "booking.field.number", &a.address_number, 20),
+        input(
+            &ctx,
+            &errors,
+            "address_name",
+            "booking.field.name",
+            &a.address_name,
+            100,
+        ),
+        input(
+            &ctx,
+            &errors,
+            "address_street",
+            "booking.field.street",
+            &a.address_street,
+            100,
+        ),
+        input(
+            &ctx,
+            &errors,
+            "address_number",
+            "booking.field.number",
+            &a.address_number,
+            20,
+        ),
         Input {
             mode: "numeric",
             help: Some(ctx.t("booking.help.postal_code")),
@@ -340,7 +365,14 @@ pub fn item_page(ctx: PageCtx, v: &RecipientView, forms: &Forms, outcome: Outcom
                 5,
             )
         },
-        input(&ctx, &errors, "address_place", "booking.field.place", &a.address_place, 100),
+        input(
+            &ctx,
+            &errors,
+            "address_place",
+            "booking.field.place",
+            &a.address_place,
+            100,
+        ),
     ];
     let c = &forms.collector;
     let collector_name = input(

@@ -4,5 +4,6 @@
 mod booking;
 mod counter;
 mod labels;
+mod receiving;
 mod role_matrix;
 mod tracking;
