@@ -211,11 +211,10 @@ pub async fn request_code(
         notify::queue(app, &mut tx, now, &msg).await?;
     }
     tx.commit().await?;
-    tracing::info!(
-        item = ?item.as_ref().map(|i| i.id),
-        sent = to.len(),
-        "receiving code requested"
-    );
+    match &item {
+        Some(i) => tracing::info!(item = %i.id, sent = to.len(), "receiving code requested"),
+        None => tracing::info!("receiving code requested for a number not booked here"),
+    }
     Ok(CodeRequest::Sent {
         masked: to.iter().map(|(_, r)| mask_recipient(r)).collect(),
     })
