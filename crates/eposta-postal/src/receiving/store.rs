@@ -371,6 +371,9 @@ pub async fn set_collector(
 
 // --- notices --------------------------------------------------------------------------------
 
+/// The statuses of `notices::NOTICE_STATUSES`, as SQL.
+const NEWS: &str = "('accepted', 'out_for_delivery', 'available_for_pickup', 'delivered')";
+
 /// Records the notices that stored events call for, and returns their ids. An event calls
 /// for one when its status is one that recipients hear about, its item is booked here, it is
 /// now the item's newest event (a late, older event is not news), and the event before it
@@ -383,8 +386,6 @@ pub async fn owe_notices(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    // The statuses of `notices::NOTICE_STATUSES`.
-    const NEWS: &str = "('accepted', 'out_for_delivery', 'available_for_pickup', 'delivered')";
     match c.exec() {
         Either::Postgres(c) => {
             let sql = format!(
@@ -434,42 +435,58 @@ pub async fn owe_notices(
                 .await?)
         }
         Either::Sqlite(c) => {
-            let values = (0..events.len())
-                .map(|i| format!("({})", placeholders(2 + i * 4, 4)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "WITH s (tn, code, location, event_time) AS (VALUES {values}), \
-                 ranked AS ( \
-                   SELECT t.tracking_number, t.code, t.status, t.location, t.event_time, \
-                     ROW_NUMBER() OVER w AS rn, LEAD(t.status) OVER w AS prev_status \
-                   FROM tracking_events t \
-                   WHERE t.tracking_number IN (SELECT s.tn FROM s \
-                     JOIN postal_items p ON p.tracking_number = s.tn) \
-                   WINDOW w AS (PARTITION BY t.tracking_number \
-                     ORDER BY t.event_time DESC, t.id DESC)) \
-                 INSERT INTO receiving_notices (item_id, status, location, event_time, \
-                   created_at) \
-                 SELECT p.id, r.status, r.location, r.event_time, $1 \
-                 FROM ranked r JOIN postal_items p ON p.tracking_number = r.tracking_number \
-                 WHERE r.rn = 1 AND r.status IN {NEWS} \
-                   AND (r.prev_status IS NULL OR r.prev_status <> r.status) \
-                   AND EXISTS (SELECT 1 FROM s WHERE s.tn = r.tracking_number \
-                     AND s.code = r.code AND s.location = r.location \
-                     AND s.event_time = r.event_time) \
-                 ON CONFLICT DO NOTHING RETURNING id"
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
-            for e in events {
-                q = q
-                    .bind(e.tracking_number.as_str())
-                    .bind(e.code)
-                    .bind(e.location.as_str())
-                    .bind(e.event_time);
+            let mut ids = Vec::new();
+            // 4 parameters per event: a batch of 1,000 stays far below SQLite's 32,766.
+            for chunk in events.chunks(SQLITE_EVENTS) {
+                ids.extend(owe_notices_sqlite(c, chunk, now).await?);
             }
-            Ok(q.fetch_all(&mut *c).await?)
+            Ok(ids)
         }
     }
+}
+
+/// Events per statement of [`owe_notices`] on SQLite.
+const SQLITE_EVENTS: usize = 1_000;
+
+async fn owe_notices_sqlite(
+    c: &mut sqlx::SqliteConnection,
+    events: &[&StoredEvent],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, Error> {
+    let values = (0..events.len())
+        .map(|i| format!("({})", placeholders(2 + i * 4, 4)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH s (tn, code, location, event_time) AS (VALUES {values}), \
+         ranked AS ( \
+           SELECT t.tracking_number, t.code, t.status, t.location, t.event_time, \
+             ROW_NUMBER() OVER w AS rn, LEAD(t.status) OVER w AS prev_status \
+           FROM tracking_events t \
+           WHERE t.tracking_number IN (SELECT s.tn FROM s \
+             JOIN postal_items p ON p.tracking_number = s.tn) \
+           WINDOW w AS (PARTITION BY t.tracking_number \
+             ORDER BY t.event_time DESC, t.id DESC)) \
+         INSERT INTO receiving_notices (item_id, status, location, event_time, \
+           created_at) \
+         SELECT p.id, r.status, r.location, r.event_time, $1 \
+         FROM ranked r JOIN postal_items p ON p.tracking_number = r.tracking_number \
+         WHERE r.rn = 1 AND r.status IN {NEWS} \
+           AND (r.prev_status IS NULL OR r.prev_status <> r.status) \
+           AND EXISTS (SELECT 1 FROM s WHERE s.tn = r.tracking_number \
+             AND s.code = r.code AND s.location = r.location \
+             AND s.event_time = r.event_time) \
+         ON CONFLICT DO NOTHING RETURNING id"
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
+    for e in events {
+        q = q
+            .bind(e.tracking_number.as_str())
+            .bind(e.code)
+            .bind(e.location.as_str())
+            .bind(e.event_time);
+    }
+    Ok(q.fetch_all(&mut *c).await?)
 }
 
 /// Marks these notices queued, unless they were already, and returns those it marked: the
