@@ -3,15 +3,17 @@
 //! cash-on-delivery amount while there is one to pay.
 //!
 //! [`events_stored`] runs inside the transaction that stores tracking events (from
-//! `tracking::fanout`) and, in one statement per batch, records the notices those events
-//! call for; a [`SendNotices`] job enqueued in the same transaction writes them to the
-//! kernel's outbox (`notify::queue`) moments later. So a notice exists exactly when its event
-//! does, ingest does one query per batch rather than one per event, and a job that runs twice
+//! `tracking::fanout`) and records the notices those events call for, in one statement per
+//! batch (two when the batch has items booked here), never one per event; a [`SendNotices`]
+//! job enqueued in the same transaction writes them to the kernel's outbox (`notify::queue`)
+//! moments later. So a notice exists exactly when its event does, and a job that runs twice
 //! still queues each notice once (it claims the ledger rows it sends).
 //!
 //! Channels: e-mail whenever the item has the recipient's address; SMS to the recipient's
 //! phone when the booking bought the `sms_notice` option, and always for "waiting at the
 //! office", which stands in for the paper slip left at the door.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use eposta_formats::s10::S10;
@@ -38,13 +40,11 @@ pub const NOTICE_STATUSES: [Status; 4] = [
 ];
 
 /// Records the notices that just-stored events call for and enqueues the job that sends
-/// them, in the storing transaction. Events of other statuses cost nothing; the rest cost one
-/// statement, and one job insert when any notice is owed.
+/// them, in the storing transaction. A batch whose items' newest events are of other
+/// statuses costs nothing; otherwise one statement finds the items booked here, one more
+/// records their notices, and one job insert follows when any notice is owed.
 pub async fn events_stored(app: &App, tx: &mut Tx, events: &[StoredEvent]) -> Result<(), Error> {
-    let news: Vec<&StoredEvent> = events
-        .iter()
-        .filter(|e| NOTICE_STATUSES.contains(&e.status))
-        .collect();
+    let news = candidates(events);
     if news.is_empty() {
         return Ok(());
     }
@@ -55,6 +55,26 @@ pub async fn events_stored(app: &App, tx: &mut Tx, events: &[StoredEvent]) -> Re
         jobs::enqueue(tx, now, &SendNotices { ids }).await?;
     }
     Ok(())
+}
+
+/// The events of a batch that may be news: per item, the newest event the batch stored (by
+/// event time; of equal times, the one posted last, as the database orders them), when its
+/// status is one recipients hear about. Whether it is still the item's newest event of all,
+/// and a change of status, the database decides (`store::owe_notices`).
+pub fn candidates(events: &[StoredEvent]) -> Vec<&StoredEvent> {
+    let mut newest: HashMap<&str, &StoredEvent> = HashMap::with_capacity(events.len());
+    for e in events {
+        let slot = newest.entry(e.tracking_number.as_str()).or_insert(e);
+        if e.event_time >= slot.event_time {
+            *slot = e;
+        }
+    }
+    let mut out: Vec<&StoredEvent> = newest
+        .into_values()
+        .filter(|e| NOTICE_STATUSES.contains(&e.status))
+        .collect();
+    out.sort_by(|a, b| a.tracking_number.cmp(&b.tracking_number));
+    out
 }
 
 /// Writes owed notices to the outbox. Idempotent: it claims its ledger rows first, and a
@@ -236,6 +256,43 @@ mod tests {
             chosen_address: None,
             chosen_hours: None,
         }
+    }
+
+    fn stored(number: &str, code: &'static str, status: Status, hour: u32) -> StoredEvent {
+        StoredEvent {
+            tracking_number: number.into(),
+            code,
+            status,
+            location: "11101".into(),
+            event_time: DateTime::parse_from_rfc3339(&format!("2026-03-01T{hour:02}:00:00Z"))
+                .expect("time")
+                .with_timezone(&Utc),
+            reason_code: None,
+            action_code: None,
+            flag: None,
+        }
+    }
+
+    #[test]
+    fn each_item_offers_its_newest_event_when_it_is_news() {
+        let batch = [
+            // Out of order: the newest is the delivery.
+            stored("A", "EMI", Status::Delivered, 12),
+            stored("A", "EMA", Status::Accepted, 8),
+            stored("A", "EDG", Status::OutForDelivery, 10),
+            // The newest is in transit: nothing, though the batch accepted it too.
+            stored("B", "EMA", Status::Accepted, 8),
+            stored("B", "EMG", Status::InTransit, 9),
+            // Two at the same time: the one posted last, as the database orders them.
+            stored("C", "EDH", Status::AvailableForPickup, 9),
+            stored("C", "EDG", Status::OutForDelivery, 9),
+        ];
+        let picked: Vec<(&str, &str)> = candidates(&batch)
+            .into_iter()
+            .map(|e| (e.tracking_number.as_str(), e.code))
+            .collect();
+        assert_eq!(picked, [("A", "EMI"), ("C", "EDG")]);
+        assert!(candidates(&[]).is_empty());
     }
 
     #[test]

@@ -1,86 +1,119 @@
 //! SQL for the ledger of notices owed to recipients (`receiving_notices`).
 //!
-//! [`owe_notices`] runs in every batch of tracking events and must stay one statement
-//! whatever the batch size, so it is written per dialect, next to its twin: PostgreSQL takes
-//! the batch as arrays and finds each item's newest events with an index probe per item;
-//! SQLite, which has neither arrays nor `LATERAL`, takes a `VALUES` list and a window function.
+//! [`owe_notices`] runs in every batch of tracking events, so it costs one cheap statement
+//! per batch (which of the batch's items are booked here: most inbound mail is not, and then
+//! that is all) and one more when any is; never one per event. Both are written per dialect,
+//! next to their twins: PostgreSQL takes the batch as arrays and probes the indexes once per
+//! item through `LATERAL … LIMIT 1` subqueries, which fix the plan whatever the planner
+//! believes about the tables' sizes (see `tracking::store::histories` for what a wrong belief
+//! costs), so the prepared plan can be kept; SQLite, which has neither arrays nor `LATERAL`,
+//! takes `IN` and `VALUES` lists and a window function.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use eposta_kernel::db::{Either, Exec};
 use eposta_kernel::{Error, db_run};
+use uuid::Uuid;
 
 use super::placeholders;
 use crate::tracking::fanout::StoredEvent;
 
-/// The statuses of `notices::NOTICE_STATUSES`, as SQL.
-const NEWS: &str = "('accepted', 'out_for_delivery', 'available_for_pickup', 'delivered')";
+/// Values per `IN (…)` list on SQLite (its limit is 32,766 parameters).
+const SQLITE_CHUNK: usize = 500;
 
-/// Records the notices that stored events call for, and returns their ids. An event calls
-/// for one when its status is one that recipients hear about, its item is booked here, it is
-/// now the item's newest event (a late, older event is not news), and the event before it
-/// had another status (a repeated status is not news either). One statement per batch.
+/// Which of these tracking numbers are booked here, with their items' ids.
+async fn booked(c: &mut impl Exec, numbers: &[&str]) -> Result<Vec<(String, Uuid)>, Error> {
+    let mut out = Vec::new();
+    match c.exec() {
+        Either::Postgres(c) => {
+            out = sqlx::query_as::<_, (String, Uuid)>(
+                "SELECT n.tn, p.id FROM UNNEST($1::text[]) AS n (tn) \
+                 CROSS JOIN LATERAL (SELECT i.id FROM postal_items i \
+                   WHERE i.tracking_number = n.tn LIMIT 1) p",
+            )
+            .bind(numbers)
+            .fetch_all(&mut *c)
+            .await?;
+        }
+        Either::Sqlite(c) => {
+            for chunk in numbers.chunks(SQLITE_CHUNK) {
+                let sql = format!(
+                    "SELECT tracking_number, id FROM postal_items WHERE tracking_number IN ({})",
+                    placeholders(1, chunk.len())
+                );
+                let mut q = sqlx::query_as::<_, (String, Uuid)>(&sql);
+                for n in chunk {
+                    q = q.bind(*n);
+                }
+                out.extend(q.fetch_all(&mut *c).await?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Records the notices that `candidates` call for, and returns their ids. Each candidate is
+/// the newest event a batch stored for its item, of a status recipients hear about (see
+/// `notices::candidates`); it calls for a notice when its item is booked here, it is still
+/// the item's newest event among all stored (a late, older event is not news), and the event
+/// before it had another status (a repeated status is not news either).
 pub async fn owe_notices(
     c: &mut impl Exec,
-    events: &[&StoredEvent],
+    candidates: &[&StoredEvent],
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, Error> {
-    if events.is_empty() {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let numbers: Vec<&str> = candidates
+        .iter()
+        .map(|e| e.tracking_number.as_str())
+        .collect();
+    let items: std::collections::HashMap<String, Uuid> =
+        booked(c, &numbers).await?.into_iter().collect();
+    let owed: Vec<(Uuid, &StoredEvent)> = candidates
+        .iter()
+        .filter_map(|e| items.get(&e.tracking_number).map(|id| (*id, *e)))
+        .collect();
+    if owed.is_empty() {
         return Ok(Vec::new());
     }
     match c.exec() {
-        Either::Postgres(c) => {
-            let sql = format!(
-                "WITH s (tn, code, location, event_time) AS ( \
-                   SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[])), \
-                 newest AS ( \
-                   SELECT p.id AS item_id, e.tracking_number, e.code, e.status, e.location, \
-                     e.event_time, prev.status AS prev_status \
-                   FROM (SELECT DISTINCT tn FROM s) n \
-                   JOIN postal_items p ON p.tracking_number = n.tn \
-                   CROSS JOIN LATERAL (SELECT t.id, t.tracking_number, t.code, t.status, \
-                       t.location, t.event_time FROM tracking_events t \
-                     WHERE t.tracking_number = n.tn \
-                     ORDER BY t.event_time DESC, t.id DESC LIMIT 1) e \
-                   LEFT JOIN LATERAL (SELECT t.status FROM tracking_events t \
-                     WHERE t.tracking_number = n.tn \
-                       AND (t.event_time, t.id) < (e.event_time, e.id) \
-                     ORDER BY t.event_time DESC, t.id DESC LIMIT 1) prev ON true) \
-                 INSERT INTO receiving_notices (item_id, status, location, event_time, \
-                   created_at) \
-                 SELECT w.item_id, w.status, w.location, w.event_time, $5 FROM newest w \
-                 WHERE w.status IN {NEWS} AND w.prev_status IS DISTINCT FROM w.status \
-                   AND EXISTS (SELECT 1 FROM s WHERE s.tn = w.tracking_number \
-                     AND s.code = w.code AND s.location = w.location \
-                     AND s.event_time = w.event_time) \
-                 ON CONFLICT DO NOTHING RETURNING id"
-            );
-            // Planned each time, as `tracking::store::histories` is, for the same reason.
-            Ok(sqlx::query_scalar::<_, i64>(&sql)
-                .persistent(false)
-                .bind(
-                    events
-                        .iter()
-                        .map(|e| e.tracking_number.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(events.iter().map(|e| e.code).collect::<Vec<_>>())
-                .bind(
-                    events
-                        .iter()
-                        .map(|e| e.location.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(events.iter().map(|e| e.event_time).collect::<Vec<_>>())
-                .bind(now)
-                .fetch_all(&mut *c)
-                .await?)
-        }
+        Either::Postgres(c) => Ok(sqlx::query_scalar::<_, i64>(
+            "INSERT INTO receiving_notices (item_id, status, location, event_time, created_at) \
+             SELECT s.id, e.status, e.location, e.event_time, $6 \
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) \
+               AS s (id, tn, code, location, event_time) \
+             CROSS JOIN LATERAL (SELECT t.id, t.code, t.status, t.location, t.event_time \
+               FROM tracking_events t WHERE t.tracking_number = s.tn \
+               ORDER BY t.event_time DESC, t.id DESC LIMIT 1) e \
+             LEFT JOIN LATERAL (SELECT t.status FROM tracking_events t \
+               WHERE t.tracking_number = s.tn AND (t.event_time, t.id) < (e.event_time, e.id) \
+               ORDER BY t.event_time DESC, t.id DESC LIMIT 1) prev ON true \
+             WHERE e.code = s.code AND e.location = s.location AND e.event_time = s.event_time \
+               AND prev.status IS DISTINCT FROM e.status \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(owed.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(
+            owed.iter()
+                .map(|(_, e)| e.tracking_number.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(owed.iter().map(|(_, e)| e.code).collect::<Vec<_>>())
+        .bind(
+            owed.iter()
+                .map(|(_, e)| e.location.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(owed.iter().map(|(_, e)| e.event_time).collect::<Vec<_>>())
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await?),
         Either::Sqlite(c) => {
             let mut ids = Vec::new();
-            // 4 parameters per event: a batch of 1,000 stays far below SQLite's 32,766.
-            for chunk in events.chunks(SQLITE_EVENTS) {
+            for chunk in owed.chunks(SQLITE_CHUNK) {
                 ids.extend(owe_notices_sqlite(c, chunk, now).await?);
             }
             Ok(ids)
@@ -88,42 +121,35 @@ pub async fn owe_notices(
     }
 }
 
-/// Events per statement of [`owe_notices`] on SQLite.
-const SQLITE_EVENTS: usize = 1_000;
-
 async fn owe_notices_sqlite(
     c: &mut sqlx::SqliteConnection,
-    events: &[&StoredEvent],
+    owed: &[(Uuid, &StoredEvent)],
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, Error> {
-    let values = (0..events.len())
-        .map(|i| format!("({})", placeholders(2 + i * 4, 4)))
+    let values = (0..owed.len())
+        .map(|i| format!("({})", placeholders(2 + i * 5, 5)))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "WITH s (tn, code, location, event_time) AS (VALUES {values}), \
+        "WITH s (id, tn, code, location, event_time) AS (VALUES {values}), \
          ranked AS ( \
            SELECT t.tracking_number, t.code, t.status, t.location, t.event_time, \
              ROW_NUMBER() OVER w AS rn, LEAD(t.status) OVER w AS prev_status \
-           FROM tracking_events t \
-           WHERE t.tracking_number IN (SELECT s.tn FROM s \
-             JOIN postal_items p ON p.tracking_number = s.tn) \
+           FROM tracking_events t WHERE t.tracking_number IN (SELECT tn FROM s) \
            WINDOW w AS (PARTITION BY t.tracking_number \
              ORDER BY t.event_time DESC, t.id DESC)) \
-         INSERT INTO receiving_notices (item_id, status, location, event_time, \
-           created_at) \
-         SELECT p.id, r.status, r.location, r.event_time, $1 \
-         FROM ranked r JOIN postal_items p ON p.tracking_number = r.tracking_number \
-         WHERE r.rn = 1 AND r.status IN {NEWS} \
+         INSERT INTO receiving_notices (item_id, status, location, event_time, created_at) \
+         SELECT s.id, r.status, r.location, r.event_time, $1 \
+         FROM s JOIN ranked r ON r.tracking_number = s.tn \
+         WHERE r.rn = 1 AND r.code = s.code AND r.location = s.location \
+           AND r.event_time = s.event_time \
            AND (r.prev_status IS NULL OR r.prev_status <> r.status) \
-           AND EXISTS (SELECT 1 FROM s WHERE s.tn = r.tracking_number \
-             AND s.code = r.code AND s.location = r.location \
-             AND s.event_time = r.event_time) \
          ON CONFLICT DO NOTHING RETURNING id"
     );
     let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
-    for e in events {
+    for (id, e) in owed {
         q = q
+            .bind(*id)
             .bind(e.tracking_number.as_str())
             .bind(e.code)
             .bind(e.location.as_str())
