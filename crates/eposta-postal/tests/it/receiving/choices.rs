@@ -291,3 +291,34 @@ async fn redirects_stop_once_the_item_is_out_for_delivery_and_everything_after_d
         Some("Марко Марковић")
     );
 }
+
+#[tokio::test]
+async fn an_item_waiting_at_an_office_shows_the_office_its_hours_and_the_deadline() {
+    let t = app().await;
+    // Late in the evening of 2 March, Belgrade time.
+    t.clock.advance(chrono::Duration::hours(15));
+    let number = book(&t, |_| {}).await;
+    let mut c = t.client();
+    prove(&t, &mut c, &number).await;
+    let item = format!("/receive/{number}");
+    assert!(!c.get(&item).await.text().contains("id=\"pickup-deadline\""));
+    scan(
+        &t,
+        serde_json::json!([
+            ev(&number, "EMA", "21101", "2026-03-01T09:00:00Z"),
+            // 23:30 UTC is already the next day in Belgrade: 15 days from 3 March.
+            ev(&number, "EDH", "11101", "2026-03-02T23:30:00Z")
+        ]),
+    )
+    .await;
+    let html = c.get(&item).await.text();
+    for part in [
+        "id=\"pickup-office\">Београд 1, Змај Јовина 17 (11101)",
+        super::HOURS,
+        "id=\"pickup-deadline\">18.03.2026.",
+        "2.500,00 RSD",
+        "id=\"delivery-closed\"",
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+}
