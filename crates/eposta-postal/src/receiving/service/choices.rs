@@ -59,37 +59,26 @@ pub async fn view(app: &App, r: &Recipient) -> Result<RecipientView, Error> {
     let choice = store::choice(&mut conn, r.item.id).await?;
     let pickup = match events.last() {
         Some(last) if status == Status::AvailableForPickup => {
+            // Where the event happened, when that is an office; else the office chosen.
             let office = office_store::by_code(&mut conn, &last.location).await?;
             let chosen = choice.as_ref().filter(|c| c.office_code.is_some());
-            Some(match (office, chosen) {
-                (Some(o), _) => Pickup {
-                    office_code: o.code,
-                    office_name: Some(o.name),
-                    office_address: Some(o.address),
-                    hours: o.opening_hours,
-                    since: last.event_time,
-                    deadline: String::new(),
-                },
-                (None, Some(c)) => Pickup {
-                    office_code: c.office_code.clone().unwrap_or_default(),
-                    office_name: c.office_name.clone(),
-                    office_address: c.office_address.clone(),
-                    hours: c.office_hours.clone(),
-                    since: last.event_time,
-                    deadline: String::new(),
-                },
-                (None, None) => Pickup {
-                    office_code: last.location.clone(),
-                    office_name: last.place.clone(),
-                    office_address: None,
-                    hours: None,
-                    since: last.event_time,
-                    deadline: String::new(),
-                },
-            })
-            .map(|mut p| {
-                p.deadline = notices::deadline_text(p.since, app.config.postal_pickup_days);
-                p
+            let (office_code, office_name, office_address, hours) = match (office, chosen) {
+                (Some(o), _) => (o.code, Some(o.name), Some(o.address), o.opening_hours),
+                (None, Some(c)) => (
+                    c.office_code.clone().unwrap_or_default(),
+                    c.office_name.clone(),
+                    c.office_address.clone(),
+                    c.office_hours.clone(),
+                ),
+                (None, None) => (last.location.clone(), last.place.clone(), None, None),
+            };
+            Some(Pickup {
+                office_code,
+                office_name,
+                office_address,
+                hours,
+                since: last.event_time,
+                deadline: notices::deadline_text(last.event_time, app.config.postal_pickup_days),
             })
         }
         _ => None,
