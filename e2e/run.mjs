@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 // ---------------------------------------------------------------------------------------
 
 /** Pages anyone may open without logging in. */
-const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd', '/api', '/track', '/track?id=RA123456785RS'];
+const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd', '/api', '/track', '/track?id=RA123456785RS', '/receive', '/receive?id=RA123456785RS'];
 
 /**
  * One entry per demo account (see the README). `landing` is where the role arrives after
@@ -41,7 +41,7 @@ const ROLES = [
     password: 'demo-citizen-password',
     landing: '/me',
     h1: { 'sr-Cyrl': 'Моја еПошта', 'sr-Latn': 'Moja ePošta', en: 'My ePošta' },
-    pages: ['/', '/items', '/items/new', '/console'],
+    pages: ['/', '/items', '/items/new', '/console', '/receive/mine'],
     booking: true,
   },
   {
@@ -246,6 +246,8 @@ async function bookAnItem(page, label, lang) {
     sender_postal_code: '11000', sender_place: 'Beograd',
     recipient_name: 'Jelena Jovanović', recipient_street: 'Zmaj Jovina', recipient_number: '12a',
     recipient_postal_code: '2100', recipient_place: 'Novi Sad', recipient_phone: '064 123 4567',
+    // Addressed to the demo citizen's own e-mail, so that the receiving pages show it too.
+    recipient_email: 'citizen@demo.eposta.rs',
     weight_g: '1200', options_cash_on_delivery: '1500',
   };
   for (const [id, value] of Object.entries(fields)) await page.locator(`#${id}`).fill(value);
@@ -272,6 +274,47 @@ async function bookAnItem(page, label, lang) {
   await checkPage(page, label(`${pathOf(page)} [${lang}]`), lang);
   await page.screenshot({ path: `${SCREENSHOTS}citizen-booked.png`, fullPage: true });
   if (await visit(page, '/items', label('/items'))) await checkPage(page, label(`/items with an item [${lang}]`), lang);
+}
+
+/** The citizen, as the recipient of the item they booked (addressed to their own e-mail),
+ * finds it among the items addressed to them, chooses pickup at a post office, makes a
+ * mistake in a redirect (the error state), and a stranger is asked for a code. */
+async function receiveAnItem(browser, page, label, lang) {
+  if (!check(label('receiving'), booked !== null, 'no booked item to receive')) return;
+  const number = booked.tracking.replace(/ /g, '');
+  if (!(await visit(page, '/receive/mine', label('/receive/mine')))) return;
+  const link = page.locator(`a[href="/receive/${number}"]`);
+  if (!check(label('receiving'), (await link.count()) === 1, `/receive/mine does not list ${number}`)) return;
+  await checkPage(page, label(`/receive/mine with an item [${lang}]`), lang);
+  await Promise.all([page.waitForEvent('load'), link.click()]);
+  check(label('receiving'), pathOf(page) === `/receive/${number}`, `the item link went to ${pathOf(page)}`);
+  await checkPage(page, label(`/receive/{number} [${lang}]`), lang);
+  await page.locator('#delivery-pickup').check();
+  await page.locator('#office').fill('11101');
+  await Promise.all([page.waitForEvent('load'), page.locator('form[action$="/delivery"] button').click()]);
+  check(label('receiving'), (await page.locator('#saved').count()) === 1, 'choosing pickup was not saved');
+  await checkPage(page, label(`/receive/{number} saved [${lang}]`), lang);
+  await page.locator('#address_name').fill('Jelena Jovanović');
+  await page.locator('#address_street').fill('Bulevar oslobođenja');
+  await page.locator('#address_number').fill('30');
+  await page.locator('#address_postal_code').fill('2100');
+  await page.locator('#address_place').fill('Novi Sad');
+  await Promise.all([page.waitForEvent('load'), page.locator('form[action$="/redirect"] button').click()]);
+  check(label('receiving'), (await page.locator('#address_postal_code-error').count()) === 1,
+    'a four-digit postal code in a redirect is not named next to its field');
+  await checkPage(page, label(`/receive/{number} with an error [${lang}]`), lang);
+  await page.screenshot({ path: `${SCREENSHOTS}citizen-receive.png`, fullPage: true });
+
+  const context = await newContext(browser);
+  try {
+    const stranger = await context.newPage();
+    if (!(await visit(stranger, `/receive?id=${number}`, label('/receive as a stranger')))) return;
+    await Promise.all([stranger.waitForEvent('load'), stranger.locator('form[action="/receive"] button').click()]);
+    check(label('receiving'), (await stranger.locator('#code').count()) === 1, 'a stranger is not asked for a code');
+    await checkPage(stranger, label(`/receive code [${FIRST_LANG}]`), FIRST_LANG);
+  } finally {
+    await context.close();
+  }
 }
 
 /** The item the citizen booked, for the counter to accept: { tracking, code }. */
@@ -399,7 +442,10 @@ async function testRole(browser, r) {
       if (await visit(page, path, label(path))) await checkPage(page, label(`${path} [${lang}]`), lang);
     }
 
-    if (r.booking) await bookAnItem(page, label, lang);
+    if (r.booking) {
+      await bookAnItem(page, label, lang);
+      await receiveAnItem(browser, page, label, lang);
+    }
 
     // Back to the first language, so the account (which remembers it) starts there next time.
     await visit(page, r.landing, label(r.landing));

@@ -57,6 +57,9 @@ pub struct Config {
     /// Let webhook endpoints be `http://` or `https://` on loopback (`localhost`,
     /// 127.0.0.0/8, `[::1]`); for development and tests. Off: only HTTPS to public hosts.
     pub webhooks_allow_loopback: bool,
+    /// Days an item waits at a post office for its recipient before it goes back; named in
+    /// the recipient's notice as the pickup deadline. The postal capability checks the range.
+    pub postal_pickup_days: u32,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             secret_key: None,
             postal_tariff: None,
             webhooks_allow_loopback: false,
+            postal_pickup_days: 15,
         }
     }
 }

@@ -355,6 +355,14 @@ fn address(prefix: &str, a: &RecipientInput, errors: &mut Vec<FieldError>) -> Re
     })
 }
 
+/// A delivery address on its own (a recipient's redirect, say), checked by the same rules as
+/// a booking's: name, street, number, a postal code of five digits, place, and a phone and
+/// e-mail only when given. Fields are named `{prefix}.{name}`; every broken rule is reported.
+pub fn parse_address(prefix: &str, input: &RecipientInput) -> Result<Address, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    address(prefix, input, &mut errors).map_err(|()| errors)
+}
+
 /// The product, weight and options, with registration folded into the product: a letter
 /// asked for as registered is a registered letter (one price, one service indicator).
 pub fn parse_item(

@@ -199,7 +199,7 @@ pub struct ErrorView {
 }
 
 /// The catalogue key of an input's label.
-fn label_key(field: &str) -> &'static str {
+pub fn label_key(field: &str) -> &'static str {
     match field {
         "name" => "booking.field.name",
         "street" => "booking.field.street",

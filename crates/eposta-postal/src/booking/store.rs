@@ -161,7 +161,7 @@ const INSERTED: &str = "id, tracking_number, booking_code, product, weight_g, op
      accepted_office_id, accepted_at, paid_at, payment_method, created_at, updated_at";
 const INSERTED_COUNT: usize = 33;
 
-const COLUMNS: &str = INSERTED;
+pub(crate) const COLUMNS: &str = INSERTED;
 
 /// Rows per statement on PostgreSQL: 33 parameters each, far below its limit of 65,535;
 /// large statements save round trips.

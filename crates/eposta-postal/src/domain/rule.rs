@@ -32,6 +32,12 @@ pub enum Rule {
     PhoneForNotices,
     /// Not of the expected JSON type, or an unknown field (API only).
     Shape(String),
+    /// An identity document ePošta does not know (receiving: the collector's document).
+    Document,
+    /// Not the last 2 to 4 digits of a document number.
+    DocumentDigits,
+    /// No post office has this code.
+    Office,
 }
 
 impl Rule {
@@ -54,6 +60,9 @@ impl Rule {
             Rule::PhoneForSms => "phone_for_sms",
             Rule::PhoneForNotices => "phone_for_notices",
             Rule::Shape(_) => "shape",
+            Rule::Document => "document",
+            Rule::DocumentDigits => "document_digits",
+            Rule::Office => "office",
         }
     }
 
@@ -87,6 +96,9 @@ impl Rule {
             Rule::PhoneForSms => "is required for the SMS notice".into(),
             Rule::PhoneForNotices => "is required for registered items (for their notices)".into(),
             Rule::Shape(m) => m.clone(),
+            Rule::Document => "must be an identity card, a passport or a driving licence".into(),
+            Rule::DocumentDigits => "must be the last 2 to 4 digits of the document number".into(),
+            Rule::Office => "no post office has this code".into(),
         }
     }
 }

@@ -29,5 +29,6 @@ pub async fn events_stored(app: &App, tx: &mut Tx, events: &[StoredEvent]) -> Re
         return Ok(());
     }
     crate::webhooks::tracking_updated(app, tx, events).await?;
+    crate::receiving::notices::events_stored(app, tx, events).await?;
     Ok(())
 }

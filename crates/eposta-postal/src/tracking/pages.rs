@@ -31,13 +31,13 @@ const PAGE_SIZE: i64 = 50;
 const MAX_QUERY: usize = 600;
 
 /// A time as people in Serbia read it, and as `<time datetime>` wants it.
-struct When {
-    shown: String,
-    iso: String,
+pub(crate) struct When {
+    pub(crate) shown: String,
+    pub(crate) iso: String,
 }
 
 impl When {
-    fn new(t: DateTime<Utc>) -> When {
+    pub(crate) fn new(t: DateTime<Utc>) -> When {
         When {
             shown: eposta_kernel::clock::belgrade(t),
             iso: t.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -67,16 +67,17 @@ fn place_text(ctx: &PageCtx, place: Option<&str>, location: &str) -> String {
     }
 }
 
-struct EventView {
-    when: When,
-    what: String,
-    place: String,
+/// An event as a page shows it (the receiving pages show them too).
+pub(crate) struct EventView {
+    pub(crate) when: When,
+    pub(crate) what: String,
+    pub(crate) place: String,
     /// The reason and action of a failed delivery.
-    detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 impl EventView {
-    fn new(ctx: &PageCtx, e: &TrackedEvent) -> EventView {
+    pub(crate) fn new(ctx: &PageCtx, e: &TrackedEvent) -> EventView {
         let what = match e.meaning {
             Some(m) => localised(ctx, &m.en, &m.sr),
             None => e.code.clone(),
@@ -108,6 +109,8 @@ impl EventView {
 struct ItemView {
     heading: String,
     status: Option<&'static str>,
+    /// Where its recipient chooses how to receive it.
+    receive: Option<String>,
     /// Said instead of (or before) the events: unknown, invalid, not yet handed in.
     note: Option<String>,
     events: Vec<EventView>,
@@ -135,6 +138,7 @@ impl ItemView {
         match &t.lookup {
             Lookup::Found { id, status, events } => ItemView {
                 heading: id.grouped(),
+                receive: Some(format!("/receive?id={}", id.as_str())),
                 status: Some(ctx.t(status.text_key())),
                 note: (*status == Status::PreTransit && events.is_empty())
                     .then(|| ctx.t("tracking.pre_transit").to_owned()),
@@ -142,12 +146,14 @@ impl ItemView {
             },
             Lookup::NotFound { id } => ItemView {
                 heading: id.grouped(),
+                receive: None,
                 status: None,
                 note: Some(ctx.t("tracking.not_found").to_owned()),
                 events: Vec::new(),
             },
             Lookup::Invalid { error } => ItemView {
                 heading: t.query.clone(),
+                receive: None,
                 status: None,
                 note: Some(invalid_text(ctx, error)),
                 events: Vec::new(),

@@ -5,6 +5,7 @@ mod booking;
 mod counter;
 mod labels;
 mod pickup;
+mod receiving;
 mod role_matrix;
 mod tracking;
 mod webhooks;
