@@ -42,9 +42,9 @@ async fn item(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let url = args
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("usage: bench_tracking_baseline DATABASE_URL [LISTEN] [POOL]"))?;
+    let url = args.next().ok_or_else(|| {
+        anyhow::anyhow!("usage: bench_tracking_baseline DATABASE_URL [LISTEN] [POOL]")
+    })?;
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:8091".into());
     let pool_size: u32 = args.next().map_or(Ok(10), |p| p.parse())?;
     let pool = PgPoolOptions::new()

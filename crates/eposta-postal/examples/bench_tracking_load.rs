@@ -83,7 +83,10 @@ fn product(i: u64) -> &'static str {
 
 /// Items are booked over a year, evenly.
 fn booked_at(i: u64, items: u64) -> DateTime<Utc> {
-    let start = Utc.with_ymd_and_hms(2025, 1, 1, 6, 0, 0).single().expect("a date");
+    let start = Utc
+        .with_ymd_and_hms(2025, 1, 1, 6, 0, 0)
+        .single()
+        .expect("a date");
     let span = 365 * 86_400_000_i64;
     start + Duration::milliseconds(span / items.max(1) as i64 * i as i64)
 }
@@ -673,7 +676,10 @@ async fn main() -> anyhow::Result<()> {
             let url = std::env::var("EPOSTA_DATABASE_URL")
                 .context("EPOSTA_DATABASE_URL must name the PostgreSQL database")?;
             pg(&app)?;
-            let pool = PgPoolOptions::new().max_connections(2).connect(&url).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(2)
+                .connect(&url)
+                .await?;
             load(&app, &pool, items).await
         }
         _ => bail!("usage: bench_tracking_load load ITEMS | key | ids ITEMS N"),
