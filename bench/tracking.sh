@@ -15,7 +15,7 @@
 #   BENCH_PG        server URL without database   (postgres://postgres@127.0.0.1:5432)
 #   BENCH_DB        database name                 (bench_1m for 1000000, bench_10m for
 #                                                  10000000, bench_<ITEMS> otherwise)
-#   BENCH_POOL      connections per server pool   (16)
+#   BENCH_POOL      connections per server pool   (8)
 #   BENCH_TARGETS   which targets                 ("baseline api page")
 #   BENCH_WARMUP    warm-up seconds per run       (5)
 # The database is this script's own: a half-finished load (the loader's table
@@ -36,7 +36,7 @@ case "$items" in
 esac
 db="${BENCH_DB:-bench_$label}"
 url="$pg/$db"
-pool="${BENCH_POOL:-16}"
+pool="${BENCH_POOL:-8}"
 targets="${BENCH_TARGETS:-baseline api page}"
 warmup="${BENCH_WARMUP:-5}"
 baseline_port=8091

@@ -258,7 +258,7 @@ struct Office {
 /// in base 32, scrambled by a bijection of the 40-bit range).
 fn booking_code(i: u64) -> String {
     let alphabet = eposta_postal::domain::BOOKING_ALPHABET;
-    let mut v = (i.wrapping_mul(0x9E37_79B9_7F) ^ 0x5A5A_5A5A5A) & ((1 << 40) - 1);
+    let mut v = (i.wrapping_mul(0x009E_3779_B97F) ^ 0x005A_5A5A_5A5A) & ((1 << 40) - 1);
     let mut out = String::with_capacity(8);
     for _ in 0..8 {
         out.push(char::from(alphabet[(v & 31) as usize]));

@@ -316,4 +316,42 @@ mod tests {
         assert_eq!(split_key("ep_short_xxx"), None);
         assert_eq!(split_key("Bearer whatever"), None);
     }
+
+    fn entry(id: Uuid) -> Cached {
+        Cached {
+            holder: KeyHolder {
+                key_id: id,
+                organisation_id: Uuid::nil(),
+                scopes: vec!["postal:track".into()],
+            },
+            checked: Instant::now(),
+            last_used_at: None,
+        }
+    }
+
+    #[test]
+    fn the_cache_forgets_revoked_keys_and_lookups_that_raced_a_revocation() {
+        let cache = KeyCache::default();
+        let id = ids::new_id();
+        let (hit, generation) = cache.fresh("hash");
+        assert!(hit.is_none());
+        // A key is revoked while the lookup is at the database: its answer is not kept.
+        cache.forget(ids::new_id());
+        cache.remember("hash".into(), entry(id), generation);
+        assert!(cache.fresh("hash").0.is_none());
+
+        let (_, generation) = cache.fresh("hash");
+        cache.remember("hash".into(), entry(id), generation);
+        assert_eq!(cache.fresh("hash").0.map(|c| c.holder.key_id), Some(id));
+        cache.forget(id);
+        assert!(cache.fresh("hash").0.is_none());
+
+        let stale = Cached {
+            checked: Instant::now() - CACHE_TTL,
+            ..entry(id)
+        };
+        let (_, generation) = cache.fresh("hash");
+        cache.remember("hash".into(), stale, generation);
+        assert!(cache.fresh("hash").0.is_none(), "older than the TTL");
+    }
 }
