@@ -53,7 +53,7 @@ const CACHE_MAX: usize = 10_000;
 
 /// Keys recently found live, by the SHA-256 of their token (never the token itself).
 #[derive(Default)]
-pub struct KeyCache(Mutex<Remembered>);
+struct KeyCache(Mutex<Remembered>);
 
 #[derive(Default)]
 struct Remembered {

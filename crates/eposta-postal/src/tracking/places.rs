@@ -23,7 +23,7 @@ pub const TTL: Duration = Duration::from_secs(60);
 /// The names known to this process: code → name (`None`: neither an office nor a facility).
 /// One per app ([`App::local`]).
 #[derive(Default)]
-pub struct Places(Mutex<Known>);
+struct Places(Mutex<Known>);
 
 struct Known {
     names: HashMap<String, Option<String>>,
