@@ -1,8 +1,10 @@
 //! The application state every handler, job and command shares.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -24,7 +26,12 @@ pub struct AppInner {
     pub secret: SecretString,
     /// Carries e-mail on (SMTP when `smtp_url` is set); none means e-mail is held.
     pub mailer: Option<Arc<dyn EmailTransport>>,
+    /// What [`App::local`] hands out: one value per type.
+    locals: Arc<Locals>,
 }
+
+/// Process-local state kept beside the database, one value per type.
+type Locals = Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>;
 
 impl Deref for App {
     type Target = AppInner;
@@ -77,6 +84,7 @@ impl App {
             clock,
             secret,
             mailer,
+            locals: Arc::default(),
         }))
     }
 
@@ -88,7 +96,29 @@ impl App {
             clock: self.clock.clone(),
             secret: self.secret.clone(),
             mailer,
+            locals: self.locals.clone(),
         }))
+    }
+
+    /// This process's value of `T` for this app, made with `T::default()` on first use: for
+    /// what a module keeps in memory beside the database, such as caches (the API keys', the
+    /// tracking lookup's place names). Each app has its own (tests run many apps in one
+    /// process, each on its own database); copies made by [`App::with_mailer`] share it.
+    /// Whatever is kept here is per process: another `eposta` process on the same database
+    /// has its own, so a cache must say how stale it may be.
+    pub fn local<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let mut locals = self
+            .locals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let value = locals
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        drop(locals);
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("values are stored under their own type"))
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

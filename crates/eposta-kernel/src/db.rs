@@ -169,9 +169,15 @@ impl Db {
                 if let Some(schema) = &opts.pg_schema {
                     o = o.options([("search_path", schema.as_str())]);
                 }
+                // No ping before each acquire: it is a round trip to the server per query
+                // (sqlx pings again when a connection goes back to the pool, which catches
+                // broken ones); a connection that died in between fails one query, as it
+                // could right after a ping. Measured in docs/benchmarks.md ("Tracking
+                // lookups").
                 let pool = PgPoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(opts.acquire_timeout)
+                    .test_before_acquire(false)
                     .connect_with(o)
                     .await?;
                 Ok(Db::Postgres(pool))

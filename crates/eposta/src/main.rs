@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the C library's allocator: a request allocates and frees many small
+/// objects on both worker threads, where glibc's malloc and free took a fifth of the server's
+/// time in the tracking-lookup benchmark (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     if let Some(code) = args.run_standalone() {

@@ -3,6 +3,11 @@
 
 pub mod store;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::app::App;
@@ -51,30 +56,132 @@ fn split_key(token: &str) -> Option<&str> {
     (prefix.len() == 8 && secret.len() >= 32).then_some(prefix)
 }
 
+/// How long a key stays trusted in memory after the database last said it is live, so that
+/// a busy key costs no query per request. A key revoked through this process stops at once
+/// ([`revoke`] forgets it); one revoked through another process on the same database stops
+/// within this time.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+/// Most keys remembered at once; past it the memory starts afresh.
+const CACHE_MAX: usize = 10_000;
+
+/// Keys recently found live, by the SHA-256 of their token (never the token itself).
+#[derive(Default)]
+struct KeyCache(Mutex<Remembered>);
+
+#[derive(Default)]
+struct Remembered {
+    keys: HashMap<String, Cached>,
+    /// Counts revocations, so that a lookup that raced one is not remembered.
+    generation: u64,
+}
+
+#[derive(Clone)]
+struct Cached {
+    holder: KeyHolder,
+    /// When the database last vouched for the key (monotonic, for [`CACHE_TTL`]).
+    checked: Instant,
+    /// The key's `last_used_at` as last written (the app's clock).
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+impl KeyCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Remembered> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The key if the database vouched for it less than [`CACHE_TTL`] ago, and the
+    /// generation to remember a fresh lookup under.
+    fn fresh(&self, hash: &str) -> (Option<Cached>, u64) {
+        let mut r = self.lock();
+        let hit = match r.keys.get(hash) {
+            Some(c) if c.checked.elapsed() < CACHE_TTL => Some(c.clone()),
+            Some(_) => {
+                r.keys.remove(hash);
+                None
+            }
+            None => None,
+        };
+        (hit, r.generation)
+    }
+
+    /// Remembers a key found live, unless a key was revoked since the lookup began.
+    fn remember(&self, hash: String, entry: Cached, generation: u64) {
+        let mut r = self.lock();
+        if r.generation != generation {
+            return;
+        }
+        if r.keys.len() >= CACHE_MAX && !r.keys.contains_key(&hash) {
+            r.keys.clear();
+        }
+        r.keys.insert(hash, entry);
+    }
+
+    fn touched(&self, hash: &str, at: DateTime<Utc>) {
+        if let Some(c) = self.lock().keys.get_mut(hash) {
+            c.last_used_at = Some(at);
+        }
+    }
+
+    fn forget(&self, id: Uuid) {
+        let mut r = self.lock();
+        r.generation += 1;
+        r.keys.retain(|_, c| c.holder.key_id != id);
+    }
+}
+
 /// Finds the live key for a bearer token; `None` for unknown, malformed or revoked keys.
+/// A key found live is remembered for [`CACHE_TTL`]; its `last_used_at` is written at most
+/// once a minute either way.
 pub async fn authenticate(app: &App, token: &str) -> Result<Option<KeyHolder>, Error> {
     if split_key(token).is_none() {
         return Ok(None);
     }
+    let hash = ids::token_hash(token);
+    let cache = app.local::<KeyCache>();
+    let now = app.now();
+    let (hit, generation) = cache.fresh(&hash);
+    if let Some(hit) = hit {
+        if hit
+            .last_used_at
+            .is_none_or(|t| now - t > LAST_USED_GRANULARITY)
+        {
+            let mut tx = app.db.begin().await?;
+            store::touch(&mut tx, hit.holder.key_id, now).await?;
+            tx.commit().await?;
+            cache.touched(&hash, now);
+        }
+        return Ok(Some(hit.holder));
+    }
+    let checked = Instant::now();
     let mut conn = app.db.conn().await?;
-    let Some(row) = store::live_by_hash(&mut conn, &ids::token_hash(token)).await? else {
+    let Some(row) = store::live_by_hash(&mut conn, &hash).await? else {
         return Ok(None);
     };
     drop(conn);
-    let now = app.now();
-    if row
-        .last_used_at
-        .is_none_or(|t| now - t > LAST_USED_GRANULARITY)
-    {
+    let mut last_used_at = row.last_used_at;
+    if last_used_at.is_none_or(|t| now - t > LAST_USED_GRANULARITY) {
         let mut tx = app.db.begin().await?;
         store::touch(&mut tx, row.id, now).await?;
         tx.commit().await?;
+        last_used_at = Some(now);
     }
-    Ok(Some(KeyHolder {
+    let holder = KeyHolder {
         key_id: row.id,
         organisation_id: row.organisation_id,
         scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
-    }))
+    };
+    cache.remember(
+        hash,
+        Cached {
+            holder: holder.clone(),
+            checked,
+            last_used_at,
+        },
+        generation,
+    );
+    Ok(Some(holder))
 }
 
 /// The calling key as its holder may see it: name, prefix, scopes and organisation.
@@ -217,7 +324,9 @@ async fn revoke_in(
         },
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    app.local::<KeyCache>().forget(id);
+    Ok(())
 }
 
 pub async fn create_organisation(
@@ -270,5 +379,43 @@ mod tests {
         );
         assert_eq!(split_key("ep_short_xxx"), None);
         assert_eq!(split_key("Bearer whatever"), None);
+    }
+
+    fn entry(id: Uuid) -> Cached {
+        Cached {
+            holder: KeyHolder {
+                key_id: id,
+                organisation_id: Uuid::nil(),
+                scopes: vec!["postal:track".into()],
+            },
+            checked: Instant::now(),
+            last_used_at: None,
+        }
+    }
+
+    #[test]
+    fn the_cache_forgets_revoked_keys_and_lookups_that_raced_a_revocation() {
+        let cache = KeyCache::default();
+        let id = ids::new_id();
+        let (hit, generation) = cache.fresh("hash");
+        assert!(hit.is_none());
+        // A key is revoked while the lookup is at the database: its answer is not kept.
+        cache.forget(ids::new_id());
+        cache.remember("hash".into(), entry(id), generation);
+        assert!(cache.fresh("hash").0.is_none());
+
+        let (_, generation) = cache.fresh("hash");
+        cache.remember("hash".into(), entry(id), generation);
+        assert_eq!(cache.fresh("hash").0.map(|c| c.holder.key_id), Some(id));
+        cache.forget(id);
+        assert!(cache.fresh("hash").0.is_none());
+
+        let stale = Cached {
+            checked: Instant::now() - CACHE_TTL,
+            ..entry(id)
+        };
+        let (_, generation) = cache.fresh("hash");
+        cache.remember("hash".into(), stale, generation);
+        assert!(cache.fresh("hash").0.is_none(), "older than the TTL");
     }
 }

@@ -130,7 +130,9 @@ struct ErrorPage<'a> {
 pub async fn render_errors(req: Request, next: Next) -> Response {
     let api = is_api_path(req.uri().path());
     let (parts, body) = req.into_parts();
-    let ctx_parts = clone_parts(&parts);
+    // What an error page needs of the request; the API's errors need none of it, and API
+    // calls come by the thousand per second (docs/benchmarks.md, "Tracking lookups").
+    let ctx_parts = (!api).then(|| clone_parts(&parts));
     let res = next.run(Request::from_parts(parts, body)).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -149,6 +151,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         let p = marker.unwrap_or_else(|| generic(status));
         return super::error::ApiError(p).into_response();
     }
+    let Some(ctx_parts) = ctx_parts else {
+        return res;
+    };
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)

@@ -156,7 +156,7 @@ pub struct EventOut {
     #[schema(example = "EMA")]
     pub code: String,
     /// What the code means, in English.
-    pub description: Option<String>,
+    pub description: Option<&'static str>,
     pub status: Status,
     /// When it happened, UTC.
     pub event_time: DateTime<Utc>,
@@ -181,24 +181,24 @@ pub struct EventOut {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CodeOut {
     pub code: String,
-    pub description: Option<String>,
+    pub description: Option<&'static str>,
 }
 
 impl EventOut {
     fn new(e: TrackedEvent) -> EventOut {
         EventOut {
-            description: e.meaning.map(|m| m.en.clone()),
+            description: e.meaning.map(|m| m.en.as_str()),
             local_time: e
                 .event_time
                 .with_timezone(&chrono_tz::Europe::Belgrade)
                 .to_rfc3339(),
             reason: e.reason_code.map(|code| CodeOut {
                 code,
-                description: e.reason.map(|r| r.en.clone()),
+                description: e.reason.map(|r| r.en.as_str()),
             }),
             action: e.action_code.map(|code| CodeOut {
                 code,
-                description: e.action.map(|a| a.en.clone()),
+                description: e.action.map(|a| a.en.as_str()),
             }),
             code: e.code,
             status: e.status,

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod fanout;
 pub mod input;
 pub mod pages;
+pub mod places;
 pub mod service;
 pub mod store;
 

@@ -18,6 +18,7 @@ use super::codes::{self, Action, EventCode, Reason};
 use super::domain::{Flag, MAX_BATCH, MAX_IDS, RowError, Status};
 use super::fanout::{self, StoredEvent};
 use super::input::{self, RawEvent, ValidEvent};
+use super::places;
 use super::store::{self, FacilityRow, FlaggedRow, NewEvent};
 
 /// What became of one posted event.
@@ -298,9 +299,14 @@ pub async fn track(app: &App, ids: &[String]) -> Result<Vec<Tracked>, Error> {
     let numbers: Vec<&str> = valid.iter().map(S10::as_str).collect();
     let mut conn = app.db.conn().await?;
     let rows = store::events_of(&mut conn, &numbers).await?;
+    let mut codes_seen: Vec<&str> = rows.iter().map(|r| r.location.as_str()).collect();
+    codes_seen.sort_unstable();
+    codes_seen.dedup();
+    let names = places::names(app, &mut conn, &codes_seen).await?;
     let table = codes::table();
     let mut by_item: HashMap<String, Vec<TrackedEvent>> = HashMap::new();
     for r in rows {
+        let place = names.get(&r.location).cloned();
         by_item
             .entry(r.tracking_number.clone())
             .or_default()
@@ -311,7 +317,7 @@ pub async fn track(app: &App, ids: &[String]) -> Result<Vec<Tracked>, Error> {
                 code: r.code,
                 status: store::status_of(&r.status),
                 location: r.location,
-                place: r.place,
+                place,
                 event_time: r.event_time,
                 reason_code: r.reason_code,
                 action_code: r.action_code,
@@ -443,6 +449,7 @@ pub async fn save_facility(
     )
     .await?;
     tx.commit().await?;
+    places::forget(app);
     tracing::info!(facility = %code, added, "facility saved");
     Ok(added)
 }

@@ -364,6 +364,16 @@ async fn facilities_are_registered_by_admins_and_then_accepted_as_locations() {
         found["results"][0]["events"][0]["place"],
         "Сортирни центар Београд"
     );
+    // Lookups remember place names; a rename shows at once all the same.
+    let r = admin
+        .post_form(
+            "/admin/tracking/facilities",
+            &[("code", "RSBEGA"), ("name", "Измена Београд")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let found = lookup(&mut reader(&t).await, ITEM).await;
+    assert_eq!(found["results"][0]["events"][0]["place"], "Измена Београд");
 
     let mut clerk = t.logged_in(Role::Clerk, Some("11101")).await;
     assert_eq!(
