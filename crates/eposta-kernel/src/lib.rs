@@ -15,6 +15,7 @@ pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod housekeeping;
 pub mod i18n;
 pub mod ids;
 pub mod jobs;

@@ -247,12 +247,20 @@ fn spawn_workers(
     shutdown: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "eposta".into());
-    (0..app.config.workers)
+    let mut handles: Vec<_> = (0..app.config.workers)
         .map(|i| {
             let name = format!("{host}:{}:{i}", std::process::id());
             tokio::spawn(jobs::work(app.clone(), registry(), name, shutdown.clone()))
         })
-        .collect()
+        .collect();
+    // A process that runs jobs also sweeps what has outlived its use.
+    if !handles.is_empty() {
+        handles.push(tokio::spawn(eposta_kernel::housekeeping::every_interval(
+            app.clone(),
+            shutdown.clone(),
+        )));
+    }
+    handles
 }
 
 async fn shutdown_signal() {

@@ -300,3 +300,41 @@ async fn a_request_in_flight_holds_its_key_and_keys_expire() {
     assert_eq!(r.json()["amount"], 8);
     assert_eq!(c.count.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn housekeeping_forgets_answers_after_their_retention_and_expired_sessions() {
+    let c = counting(None).await;
+    let k = key(&c.t, "Agency", &["sms:send"]).await;
+    let mut api = c.t.api(&k.token);
+    let body = json!({ "amount": 5 });
+    api.post_json(COUNTER, &body, &[("idempotency-key", "old")])
+        .await;
+    let mut user =
+        c.t.logged_in(eposta_kernel::accounts::Role::Citizen, None)
+            .await;
+    assert_eq!(user.get("/me").await.status, StatusCode::OK);
+
+    // Within the retention nothing is swept.
+    let swept = eposta_kernel::housekeeping::sweep(&c.t.app)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.idempotency_keys, 0);
+    assert_eq!(swept.sessions, 0);
+
+    c.t.clock
+        .advance(idempotency::RETENTION + chrono::Duration::days(40));
+    api.post_json(COUNTER, &body, &[("idempotency-key", "new")])
+        .await;
+    let swept = eposta_kernel::housekeeping::sweep(&c.t.app)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.idempotency_keys, 1, "only the old answer goes");
+    assert!(swept.sessions >= 1, "the 40-day-old session has expired");
+    // The old key is free again: the handler runs for it once more.
+    let before = c.count.load(Ordering::SeqCst);
+    let r = api
+        .post_json(COUNTER, &body, &[("idempotency-key", "old")])
+        .await;
+    assert!(!replayed(&r));
+    assert_eq!(c.count.load(Ordering::SeqCst), before + 1);
+}
