@@ -270,26 +270,52 @@ async fn submit(
     user: SessionUser,
     Form(form): Form<BookingForm>,
 ) -> Result<Response, PageError> {
+    submit_form(&app, ctx, CITIZEN, form, async |input, form| {
+        Ok(
+            service::book_for_citizen(&app, &user, input, &form.submission)
+                .await?
+                .map(|item| format!("/items/{}?booked=1", item.id)),
+        )
+    })
+    .await
+}
+
+/// The booking form's two steps, for every form that uses it: a form with errors comes back
+/// with them (422); "calculate price", or a confirmation of a price that is no longer the one
+/// shown, shows the price with the confirm button; a confirmation at the price shown calls
+/// `book`, which answers where to go next, or the rules the booking broke.
+pub async fn submit_form(
+    app: &App,
+    ctx: PageCtx,
+    mode: FormMode,
+    form: BookingForm,
+    book: impl AsyncFnOnce(
+        &crate::domain::ShipmentInput,
+        &BookingForm,
+    ) -> Result<
+        Result<String, Vec<crate::domain::FieldError>>,
+        eposta_kernel::Error,
+    >,
+) -> Result<Response, PageError> {
     let (input, read_errors) = form.to_input();
-    let priced = match service::quote(&app, &input)? {
+    let priced = match service::quote(app, &input)? {
         Ok(p) if read_errors.is_empty() => p,
         checked => {
             let errors = merge(read_errors, checked.err().unwrap_or_default());
-            let page = form_page(&app, ctx, CITIZEN, form, &errors, None, false)?;
+            let page = form_page(app, ctx, mode, form, &errors, None, false)?;
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
     let confirmed = form.action == "confirm";
     let seen = form.quoted_total.trim().parse::<i64>().ok();
     if !confirmed || seen != Some(priced.quote.total.minor) {
-        let changed = confirmed;
-        let page = form_page(&app, ctx, CITIZEN, form, &[], Some(&priced.quote), changed)?;
+        let page = form_page(app, ctx, mode, form, &[], Some(&priced.quote), confirmed)?;
         return render(&page);
     }
-    match service::book_for_citizen(&app, &user, &input, &form.submission).await? {
-        Ok(item) => Ok(Redirect::to(&format!("/items/{}?booked=1", item.id)).into_response()),
+    match book(&input, &form).await? {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(errors) => {
-            let page = form_page(&app, ctx, CITIZEN, form, &errors, None, false)?;
+            let page = form_page(app, ctx, mode, form, &errors, None, false)?;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

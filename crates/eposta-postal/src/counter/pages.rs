@@ -17,10 +17,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::service::{self, Acceptance, Accepted, Payment};
-use crate::booking::form::{BookingForm, merge};
+use crate::booking::form::BookingForm;
 use crate::booking::label::label_data;
-use crate::booking::pages::{FormMode, form_page, product_key};
-use crate::booking::service as booking_service;
+use crate::booking::pages::{FormMode, form_page, product_key, submit_form};
 use crate::booking::store::ItemRow;
 use crate::domain::group_booking_code;
 use crate::labels;
@@ -65,37 +64,15 @@ async fn submit(
     user: SessionUser,
     Form(form): Form<BookingForm>,
 ) -> Result<Response, PageError> {
-    let (input, read_errors) = form.to_input();
-    let priced = match booking_service::quote(&app, &input)? {
-        Ok(p) if read_errors.is_empty() => p,
-        checked => {
-            let errors = merge(read_errors, checked.err().unwrap_or_default());
-            let page = form_page(&app, ctx, ON_THE_SPOT, form, &errors, None, false)?;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-    };
-    let confirmed = form.action == "confirm";
-    let seen = form.quoted_total.trim().parse::<i64>().ok();
-    if !confirmed || seen != Some(priced.quote.total.minor) {
-        let page = form_page(
-            &app,
-            ctx,
-            ON_THE_SPOT,
-            form,
-            &[],
-            Some(&priced.quote),
-            confirmed,
-        )?;
-        return render(&page);
-    }
-    let payment = Payment::parse(&form.payment)?;
-    match service::take_unbooked(&app, &user, &input, &form.submission, payment).await? {
-        Ok(item) => Ok(Redirect::to(&format!("/counter/receipts/{}", item.id)).into_response()),
-        Err(errors) => {
-            let page = form_page(&app, ctx, ON_THE_SPOT, form, &errors, None, false)?;
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
-    }
+    submit_form(&app, ctx, ON_THE_SPOT, form, async |input, form| {
+        let payment = Payment::parse(&form.payment)?;
+        Ok(
+            service::take_unbooked(&app, &user, input, &form.submission, payment)
+                .await?
+                .map(|item| format!("/counter/receipts/{}", item.id)),
+        )
+    })
+    .await
 }
 
 /// `GET /counter/items/{id}/label.pdf`: the label of an item accepted at the clerk's office.

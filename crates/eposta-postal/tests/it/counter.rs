@@ -21,6 +21,38 @@ async fn booked(t: &eposta_kernel::testing::TestApp) -> (String, String) {
     )
 }
 
+/// A clerk looks the item up by its hand-in code and accepts it at the weight given, at the
+/// price the page shows; returns the acceptance's answer.
+pub async fn accept_at_counter(
+    clerk: &mut eposta_kernel::testing::Client,
+    code: &str,
+    weight_g: &str,
+) -> eposta_kernel::testing::TestResponse {
+    let page = clerk.get(&format!("/counter/accept?code={code}")).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let quoted = hidden(&page.text(), "quoted_total");
+    // The price follows the weight: a first try at another weight shows the new price.
+    let fields = |total: &str| {
+        vec![
+            ("code", code.to_owned()),
+            ("weight_g", weight_g.to_owned()),
+            ("payment", "cash".to_owned()),
+            ("quoted_total", total.to_owned()),
+        ]
+    };
+    let post = async |clerk: &mut eposta_kernel::testing::Client, total: &str| {
+        let f = fields(total);
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        clerk.post_form("/counter/accept", &pairs).await
+    };
+    let r = post(clerk, &quoted).await;
+    if r.status == 200 {
+        let total = hidden(&r.text(), "quoted_total");
+        return post(clerk, &total).await;
+    }
+    r
+}
+
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html

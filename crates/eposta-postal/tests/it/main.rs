@@ -2,7 +2,7 @@
 //! `EPOSTA_TEST_PG_URL` is set.
 
 mod booking;
-mod counter;
+pub mod counter;
 mod labels;
 mod pickup;
 mod receiving;

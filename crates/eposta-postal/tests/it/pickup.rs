@@ -227,27 +227,7 @@ async fn a_business_asks_for_and_cancels_pickups_through_the_api() {
 
     // Once handed in at the counter, a pickup is no longer needed.
     let mut clerk = t.logged_in(Role::Clerk, Some("11101")).await;
-    let page = clerk
-        .get(&format!("/counter/accept?code={code}"))
-        .await
-        .text();
-    let marker = r#"name="quoted_total" value=""#;
-    let start = page.find(marker).expect("total") + marker.len();
-    let total: String = page[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let r = clerk
-        .post_form(
-            "/counter/accept",
-            &[
-                ("code", &code),
-                ("weight_g", "1200"),
-                ("payment", "cash"),
-                ("quoted_total", &total),
-            ],
-        )
-        .await;
+    let r = crate::counter::accept_at_counter(&mut clerk, &code, "1200").await;
     assert_eq!(r.status, 303, "{}", r.text());
     let r = put_json(&mut api, &path, &window).await;
     assert_eq!(r.status, 409, "{}", r.text());

@@ -258,27 +258,7 @@ async fn acceptance_at_the_counter_is_a_signed_webhook_too() {
     let mut clerk = t
         .logged_in(eposta_kernel::accounts::Role::Clerk, Some("11101"))
         .await;
-    let page = clerk
-        .get(&format!("/counter/accept?code={code}"))
-        .await
-        .text();
-    let marker = r#"name="quoted_total" value=""#;
-    let start = page.find(marker).expect("a total") + marker.len();
-    let total: String = page[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let r = clerk
-        .post_form(
-            "/counter/accept",
-            &[
-                ("code", &code),
-                ("weight_g", "1200"),
-                ("payment", "cash"),
-                ("quoted_total", &total),
-            ],
-        )
-        .await;
+    let r = crate::counter::accept_at_counter(&mut clerk, &code, "1200").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(
         rx.received().is_empty(),
