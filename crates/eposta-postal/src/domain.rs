@@ -293,7 +293,7 @@ fn postal_code(field: &str, input: &str, errors: &mut Vec<FieldError>) -> String
     let s = input.trim();
     if s.is_empty() {
         errors.push(FieldError::new(field, Rule::Required));
-    } else if s.len() != 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    } else if eposta_kernel::offices::domain::PostalCode::parse(s).is_err() {
         errors.push(FieldError::new(field, Rule::PostalCode));
     }
     s.to_owned()
