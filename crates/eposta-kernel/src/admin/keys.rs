@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::audit::Actor;
 use crate::error::Error;
 use crate::web::error::PageError;
-use crate::web::extract::{Form, Path, Query};
+use crate::web::extract::{Form, FormPairs, Path, Query};
 use crate::web::page::{PageCtx, render, render_status};
 use crate::web::principal::SessionUser;
 
@@ -257,23 +257,12 @@ pub(super) async fn issue(
     State(app): State<App>,
     ctx: PageCtx,
     me: SessionUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<FormPairs>,
 ) -> Result<Response, PageError> {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
     let kept = KeyKept {
-        organisation: field("organisation"),
-        name: field("name"),
-        scopes: pairs
-            .iter()
-            .filter(|(k, _)| k == "scopes")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        organisation: form.value("organisation"),
+        name: form.value("name"),
+        scopes: form.values("scopes"),
     };
     let issued = match Uuid::parse_str(kept.organisation.trim()) {
         Ok(org) => apikeys::issue(&app, &Actor::User(me.id), org, &kept.name, &kept.scopes)

@@ -16,7 +16,7 @@ use crate::audit::Actor;
 use crate::error::Error;
 use crate::organisations::{self, Membership, ORG_COOKIE};
 use crate::web::error::PageError;
-use crate::web::extract::{Form, Path, Query};
+use crate::web::extract::{Form, FormPairs, Path, Query};
 use crate::web::page::{PageCtx, render, render_status};
 use crate::web::principal::SessionUser;
 use crate::webhooks::{EVENT_TYPES, service as hooks};
@@ -324,20 +324,12 @@ pub(super) async fn issue_key(
     State(app): State<App>,
     ctx: PageCtx,
     me: SessionUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<FormPairs>,
 ) -> Result<Response, PageError> {
     let org = membership(&me)?;
     let kept = KeyKept {
-        name: pairs
-            .iter()
-            .find(|(k, _)| k == "name")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-        scopes: pairs
-            .iter()
-            .filter(|(k, _)| k == "scopes")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        name: form.value("name"),
+        scopes: form.values("scopes"),
     };
     match apikeys::issue_own(
         &app,

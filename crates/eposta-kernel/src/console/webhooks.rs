@@ -16,7 +16,7 @@ use crate::app::App;
 use crate::audit::Actor;
 use crate::error::Error;
 use crate::web::error::PageError;
-use crate::web::extract::{Form, Path, Query};
+use crate::web::extract::{Form, FormPairs, Path, Query};
 use crate::web::page::{PageCtx, render};
 use crate::web::principal::SessionUser;
 use crate::webhooks::service::{self as hooks, Registration};
@@ -29,24 +29,13 @@ pub(super) async fn register(
     State(app): State<App>,
     ctx: PageCtx,
     me: SessionUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<FormPairs>,
 ) -> Result<Response, PageError> {
     let org = membership(&me)?;
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
     let kept = HookKept {
-        url: field("url"),
-        description: field("description"),
-        events: pairs
-            .iter()
-            .filter(|(k, _)| k == "events")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        url: form.value("url"),
+        description: form.value("description"),
+        events: form.values("events"),
     };
     let registration = Registration {
         url: kept.url.clone(),

@@ -163,3 +163,29 @@ mod tests {
         assert_eq!(field_of("no colon at all"), None);
     }
 }
+
+/// A form as its posted pairs, for forms a struct cannot take: checkboxes send one name once
+/// per ticked box. Read it with `Form<FormPairs>`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(transparent)]
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl FormPairs {
+    /// The first value sent under `name`, or the empty text.
+    pub fn value(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every value sent under `name`, in order.
+    pub fn values(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
