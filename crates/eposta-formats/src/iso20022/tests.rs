@@ -1,0 +1,1 @@
+//! Tests of the shared ISO 20022 pieces.
