@@ -21,7 +21,7 @@ use crate::account::AccountNumber;
 
 /// The largest amount printed or read, in hundredths: 10¹⁶ − 1 units with two decimals, so
 /// that it fits the schemas' 18 total digits and an `i64` sum of many of them is checked.
-pub const MAX_AMOUNT: i64 = 999_999_999_999_999_99;
+pub const MAX_AMOUNT: i64 = 999_999_999_999_999_999;
 
 /// An ISO 4217 currency code: three upper-case ASCII letters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
