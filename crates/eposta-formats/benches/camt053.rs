@@ -65,7 +65,7 @@ fn entry(i: u64) -> TransactionSpec {
         para: 100 + (i.wrapping_mul(7919) % 4_999_900) as i64,
         reference: Reference::model97(&format!("2026{i:010}"))
             .ok()
-            .filter(|_| credit && i % 2 == 0),
+            .filter(|_| credit && i.is_multiple_of(2)),
         unstructured: Reference::model97(&format!("2026{i:010}"))
             .ok()
             .filter(|_| credit && i % 2 == 1)

@@ -50,7 +50,7 @@ fn entry(seed: u64, i: u64) -> TransactionSpec {
         };
     }
     let reference = Reference::model97(&format!("2026{i:010}")).ok();
-    let (structured, text) = if i % 2 == 0 {
+    let (structured, text) = if i.is_multiple_of(2) {
         (reference, None)
     } else {
         let text = reference.map(|r| format!("Uplata po racunu 97 {}", r.reference()));

@@ -436,7 +436,7 @@ fn official_schemas_accept_what_we_write() {
             date: Date::new(2026, 11, 25).expect("a date"),
         };
         let entry = |i: u64| camt053::TransactionSpec {
-            direction: if i % 3 == 0 {
+            direction: if i.is_multiple_of(3) {
                 CreditDebit::Debit
             } else {
                 CreditDebit::Credit
@@ -444,11 +444,11 @@ fn official_schemas_accept_what_we_write() {
             para: 1 + i as i64 * 1000,
             reference: Reference::model97(&i.to_string())
                 .ok()
-                .filter(|_| i % 2 == 0),
+                .filter(|_| i.is_multiple_of(2)),
             unstructured: Some("Uplata & <test>".into()).filter(|_| i % 2 == 1),
-            end_to_end_id: Some(format!("E{i}")).filter(|_| i % 4 != 0),
+            end_to_end_id: Some(format!("E{i}")).filter(|_| !i.is_multiple_of(4)),
             account_servicer_reference: Some(format!("A{i}")),
-            debtor_name: Some("Petar Petrović".into()).filter(|_| i % 5 != 0),
+            debtor_name: Some("Petar Petrović".into()).filter(|_| !i.is_multiple_of(5)),
             debtor_account: AccountNumber::new(160, i).filter(|_| i % 3 != 1),
             value_date: None,
         };
