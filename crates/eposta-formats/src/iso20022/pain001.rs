@@ -93,21 +93,25 @@ fn invalid(field: impl Into<String>, rule: &'static str) -> Pain001Error {
     }
 }
 
-/// Checks a text field: `min..=max` characters, XML characters, no line breaks or other
-/// control characters.
-fn text(field: &dyn Fn() -> String, s: &str, min: usize, max: usize) -> Result<(), Pain001Error> {
-    let n = s.chars().count();
-    if n < min || s.trim().is_empty() && min > 0 {
+/// The two text lengths of the schema (`Max35Text`, `Max140Text`).
+#[derive(Clone, Copy)]
+enum Max {
+    C35,
+    C140,
+}
+
+/// Checks a required text field: 1 to 35 or 140 characters, not only blanks, XML
+/// characters, no line breaks or other control characters.
+fn text(field: &dyn Fn() -> String, s: &str, max: Max) -> Result<(), Pain001Error> {
+    if s.trim().is_empty() {
         return Err(invalid(field(), "empty"));
     }
-    if n > max {
-        return Err(invalid(
-            field(),
-            match max {
-                35 => "longer than 35 characters",
-                _ => "longer than 140 characters",
-            },
-        ));
+    let (limit, rule) = match max {
+        Max::C35 => (35, "longer than 35 characters"),
+        Max::C140 => (140, "longer than 140 characters"),
+    };
+    if s.chars().count() > limit {
+        return Err(invalid(field(), rule));
     }
     if s.chars().any(|c| c.is_control() || !is_xml_char(c)) {
         return Err(invalid(field(), "control characters are not allowed"));
@@ -142,16 +146,16 @@ impl Batch {
     /// and their sum in hundredths (`NbOfTxs`, `CtrlSum`).
     pub fn check(&self) -> Result<(u64, i64), Pain001Error> {
         let f = |name: &'static str| move || name.to_owned();
-        text(&f("message_id"), &self.message_id, 1, 35)?;
-        text(&f("payment_info_id"), &self.payment_info_id, 1, 35)?;
+        text(&f("message_id"), &self.message_id, Max::C35)?;
+        text(&f("payment_info_id"), &self.payment_info_id, Max::C35)?;
         if !is_date_time(&self.created) {
             return Err(invalid(
                 "created",
                 "not a date and time (2026-11-25T18:00:00)",
             ));
         }
-        text(&f("initiator"), &self.initiator, 1, 140)?;
-        text(&f("debtor_name"), &self.debtor_name, 1, 140)?;
+        text(&f("initiator"), &self.initiator, Max::C140)?;
+        text(&f("debtor_name"), &self.debtor_name, Max::C140)?;
         if let Some(bic) = &self.debtor_bic
             && !is_bic(bic)
         {
@@ -166,8 +170,8 @@ impl Batch {
         let mut sum = 0i64;
         for (i, t) in self.transfers.iter().enumerate() {
             let at = |name: &'static str| move || format!("transfers[{i}].{name}");
-            text(&at("end_to_end_id"), &t.end_to_end_id, 1, 35)?;
-            text(&at("payee_name"), &t.payee_name, 1, 140)?;
+            text(&at("end_to_end_id"), &t.end_to_end_id, Max::C35)?;
+            text(&at("payee_name"), &t.payee_name, Max::C140)?;
             if t.para <= 0 {
                 return Err(invalid(at("para")(), "must be more than zero"));
             }
@@ -175,13 +179,13 @@ impl Batch {
                 return Err(invalid(at("para")(), "larger than 9999999999999999.99"));
             }
             if let Some(r) = t.structured() {
-                text(&at("reference"), r.reference(), 1, 35)?;
+                text(&at("reference"), r.reference(), Max::C35)?;
             }
             if let Some(p) = &t.purpose {
-                text(&at("purpose"), p, 1, 140)?;
+                text(&at("purpose"), p, Max::C140)?;
             }
             if let Some(u) = t.unstructured() {
-                text(&at("purpose"), &u, 1, 140)?;
+                text(&at("purpose"), &u, Max::C140)?;
             }
             sum = sum
                 .checked_add(t.para)

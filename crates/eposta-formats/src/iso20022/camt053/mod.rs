@@ -149,7 +149,11 @@ impl Entry {
                         .ok()
                         .filter(|x| x.model() == m)
                 }),
-                None => Reference::parse(&r.reference).ok(),
+                // No model given apart: only a reference whose control checks (or an explicit
+                // 00), so that an invoice number is not taken for one.
+                None => Reference::parse(&r.reference)
+                    .ok()
+                    .filter(|x| x.is_checked() || x.model() == Model::None),
             };
             if found.is_some() {
                 return found;

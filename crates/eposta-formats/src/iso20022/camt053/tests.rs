@@ -464,6 +464,20 @@ fn errors_do_not_echo_names_or_accounts() {
     );
     let err = read_all(&broken).expect_err("repeated").to_string();
     assert!(!err.contains("RS35160"), "{err}");
+    // Text taken for a tag name by a stray `<` is not repeated.
+    let broken = V02.replacen("<Nm>Petar Petrović</Nm>", "<Nm>Petar <Petrović</Nm>", 1);
+    let err = read_all(&broken).expect_err("malformed").to_string();
+    assert!(!err.contains("Petrov"), "{err}");
+    assert!(
+        err.ends_with("the end tag of `Dbtr` where a malformed element should end"),
+        "{err}"
+    );
+    let broken = V02.replacen("<Nm>Petar Petrović</Nm>", "<Nm>Petar Petrović</Ime>", 1);
+    let err = read_all(&broken).expect_err("malformed").to_string();
+    assert!(
+        err.ends_with("the end tag of `Ime` where `Nm` should end"),
+        "{err}"
+    );
 }
 
 #[test]
