@@ -1,10 +1,11 @@
 //! pain.001.001.03 (CustomerCreditTransferInitiationV03): a remittance batch for the bank,
 //! from ePošta's collection account to the payees.
 //!
-//! Version .03 (2009) because it is the one banks in Serbia (as across Europe) take for
-//! credit-transfer files; later versions (.09) rename elements (`BIC` → `BICFI`,
-//! `ReqdExctnDt` gains a choice) that older bank gateways refuse. docs/iso20022.md has the
-//! mapping and what is unverified.
+//! Version .03 (2009): the most widely accepted pain.001 for credit-transfer files (most
+//! banks' implementation guides in Europe are written for it), and the one our brief names
+//! for Serbian banks; no Serbian bank's guide was found to confirm it (docs/iso20022.md).
+//! Later versions (.09 on) rename a few elements (`BIC` → `BICFI`, `ReqdExctnDt` becomes a
+//! choice) that older gateways refuse.
 //!
 //! One `PmtInf` per batch (the debit of the collection account), one `CdtTrfTxInf` per
 //! [`Transfer`] (the payments crate makes one per payee account and reference). The batch is
