@@ -672,7 +672,7 @@ async fn issue_key(app: &App) -> anyhow::Result<String> {
 
 fn pg(app: &App) -> anyhow::Result<PgPool> {
     match &app.db {
-        eposta_kernel::db::Db::Postgres(p) => Ok(p.clone()),
+        eposta_kernel::db::Db::Postgres { pool, .. } => Ok(pool.clone()),
         eposta_kernel::db::Db::Sqlite { .. } => {
             bail!("EPOSTA_DATABASE_URL must name a PostgreSQL database")
         }
