@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod audit;
 mod console;
+mod db;
 mod idempotency;
 mod jobs;
 mod notify;
