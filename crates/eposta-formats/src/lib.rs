@@ -2,7 +2,8 @@
 //! constructor checks it ("parse, don't validate"), table-tested with public vectors (copied
 //! into `testdata/`, with their sources) and property-tested.
 //!
-//! The `qr` feature adds [`qr`], which draws QR codes as SVG and PNG bytes.
+//! The `qr` feature adds [`qr`], which draws QR codes as SVG and PNG bytes; the `qr-decode`
+//! feature adds [`qr_decode`], which reads them back from photos (PNG or JPEG).
 
 pub mod account;
 mod countries;
@@ -11,6 +12,8 @@ pub mod jmbg;
 pub mod payment_code;
 #[cfg(feature = "qr")]
 pub mod qr;
+#[cfg(feature = "qr-decode")]
+pub mod qr_decode;
 pub mod reference;
 pub mod s10;
 
