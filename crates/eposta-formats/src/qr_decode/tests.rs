@@ -141,11 +141,12 @@ fn homography(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> [f32; 8] {
             .max_by(|&p, &q| a[p][col].abs().total_cmp(&a[q][col].abs()))
             .expect("rows");
         a.swap(col, pivot);
-        for row in 0..8 {
-            if row != col {
-                let f = a[row][col] / a[col][col];
-                for k in col..9 {
-                    a[row][k] -= f * a[col][k];
+        let pivot_row = a[col];
+        for (r, row) in a.iter_mut().enumerate() {
+            if r != col {
+                let f = row[col] / pivot_row[col];
+                for (cell, p) in row.iter_mut().zip(pivot_row).skip(col) {
+                    *cell -= f * p;
                 }
             }
         }
