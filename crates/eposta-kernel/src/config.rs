@@ -60,6 +60,13 @@ pub struct Config {
     /// Days an item waits at a post office for its recipient before it goes back; named in
     /// the recipient's notice as the pickup deadline. The postal capability checks the range.
     pub postal_pickup_days: u32,
+    /// Generation of the key that signs payment receipts (1, 2, …): the key is derived from
+    /// `secret_key` and this number, so raising it gives a new key without a new secret. The
+    /// payments capability checks it (`docs/receipts.md`).
+    pub payments_receipt_key_generation: u32,
+    /// Public keys of earlier receipt-signing keys whose receipts still verify, separated by
+    /// commas or spaces (base64url, as `/receipts/keys.json` lists them).
+    pub payments_receipt_old_keys: String,
 }
 
 impl Default for Config {
@@ -81,6 +88,8 @@ impl Default for Config {
             postal_tariff: None,
             webhooks_allow_loopback: false,
             postal_pickup_days: 15,
+            payments_receipt_key_generation: 1,
+            payments_receipt_old_keys: String::new(),
         }
     }
 }
