@@ -172,7 +172,8 @@ mod tests {
         let keys = [k.public().clone()];
         let token = sign(&cash(), &k).expect("signs");
         let good = verify(&token, &keys).expect("valid");
-        let changes: Vec<(&str, Box<dyn Fn(&mut ReceiptClaims)>)> = vec![
+        type Change = Box<dyn Fn(&mut ReceiptClaims)>;
+        let changes: Vec<(&str, Change)> = vec![
             (
                 "confirmation",
                 Box::new(|c| c.confirmation = "K7QM-3XPA-9RTX".into()),
