@@ -284,6 +284,16 @@ async fn the_page_reads_the_pdf_and_a_photo_of_the_qr_code() {
         assert!(r.text().contains(says), "{says}: {}", r.text());
     }
 
+    // A 3 MB upload (a phone photo's size) passes the 2 MB limit of ordinary forms; one
+    // above 12 MB is refused with a message.
+    let mut padded = receipt.pdf.clone();
+    padded.resize(3 * 1024 * 1024, b' ');
+    let r = upload(&mut c, &padded).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = upload(&mut c, &vec![b'x'; pages::MAX_UPLOAD + 1]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("већа од 12 MB"), "{}", r.text());
+
     // Without the CSRF token the upload is refused before it is read.
     let r = c
         .send(
