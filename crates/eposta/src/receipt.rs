@@ -15,7 +15,9 @@ use eposta_formats::qr_decode;
 use eposta_kernel::config::Config;
 use eposta_kernel::money::Money;
 use eposta_kernel::signing::{JwkSet, PublicKey};
-use eposta_payments::receipt::{PaidBy, ReceiptClaims, ReceiptKeys, find_token, verify};
+use eposta_payments::receipt::{
+    PaidBy, ReceiptClaims, ReceiptKeys, find_token, find_token_in_text, verify,
+};
 
 #[derive(Subcommand, Debug)]
 pub enum ReceiptCommand {
@@ -170,7 +172,11 @@ fn token_in(bytes: &[u8]) -> Result<String, String> {
             .find_map(|t| find_token(t.as_bytes()))
             .ok_or_else(|| "the QR code in the picture is not a receipt code".to_owned());
     }
-    find_token(bytes).ok_or_else(|| {
+    let found = match std::str::from_utf8(bytes) {
+        Ok(text) => find_token_in_text(text),
+        Err(_) => find_token(bytes),
+    };
+    found.ok_or_else(|| {
         if bytes.starts_with(b"%PDF-") {
             "this PDF holds no receipt code".to_owned()
         } else {

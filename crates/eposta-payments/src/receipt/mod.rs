@@ -32,7 +32,7 @@ pub use claims::{PaidBy, ReceiptClaims};
 pub use data::{CounterOffice, ReceiptData, ReceiptError};
 pub use keys::{ReceiptKeys, check_config};
 pub use pdf::receipt_pdf;
-pub use token::{VerifyError, find_token, sign, verify};
+pub use token::{VerifyError, find_token, find_token_in_text, sign, verify};
 
 /// A receipt: its signed code and its PDF.
 #[derive(Debug, Clone, PartialEq, Eq)]

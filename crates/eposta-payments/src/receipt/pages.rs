@@ -81,7 +81,7 @@ pub(crate) async fn check_token(
     ctx: PageCtx,
     Form(f): Form<TokenForm>,
 ) -> Result<Response, PageError> {
-    let found = token::find_token(f.token.as_bytes());
+    let found = token::find_token_in_text(&f.token);
     let verdict = match found {
         Some(t) => verdict(&app, &ctx, &t)?,
         None => Verdict::Invalid(ctx.t("receipts.verify.no_code").to_owned()),

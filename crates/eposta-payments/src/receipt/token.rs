@@ -128,6 +128,21 @@ pub fn find_token(bytes: &[u8]) -> Option<String> {
     String::from_utf8(bytes[start..start + len].to_vec()).ok()
 }
 
+/// Like [`find_token`] for text a person pasted: a code broken over lines (as the receipt
+/// prints it, and as a PDF viewer copies it) is joined again first, when the text is nothing
+/// but the code and white space.
+pub fn find_token_in_text(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    if trimmed
+        .bytes()
+        .all(|b| is_token_byte(b) || b.is_ascii_whitespace())
+    {
+        let joined: String = trimmed.split_ascii_whitespace().collect();
+        return find_token(joined.as_bytes());
+    }
+    find_token(text.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::data::tests::{card, cash};
@@ -300,6 +315,16 @@ mod tests {
             );
         }
         assert_eq!(find_token(b"no code here, nor EPR here, nor EPRx."), None);
+        // Copied from the receipt's printed lines.
+        let (a, b) = token.split_at(60);
+        assert_eq!(
+            find_token_in_text(&format!("{a}\n{b}\n")),
+            Some(token.clone())
+        );
+        assert_eq!(
+            find_token_in_text(&format!("the code: {token} thanks")),
+            Some(token.clone())
+        );
         let mut bytes = vec![0xFFu8, 0x00];
         bytes.extend_from_slice(token.as_bytes());
         bytes.push(b')');
