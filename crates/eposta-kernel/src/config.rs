@@ -79,6 +79,13 @@ pub struct Config {
     /// Serve the local test acquirer (`/test-acquirer/…`) and take card payments through it:
     /// for `serve --demo`, tests and development only, never in production.
     pub payments_test_acquirer: bool,
+    /// Generation of the key that signs payment receipts (1, 2, …): the key is derived from
+    /// `secret_key` and this number, so raising it gives a new key without a new secret. The
+    /// payments capability checks it (`docs/receipts.md`).
+    pub payments_receipt_key_generation: u32,
+    /// Public keys of earlier receipt-signing keys whose receipts still verify, separated by
+    /// commas or spaces (base64url, as `/receipts/keys.json` lists them).
+    pub payments_receipt_old_keys: String,
 }
 
 impl Default for Config {
@@ -107,6 +114,8 @@ impl Default for Config {
             payments_card_minutes: 90,
             payments_ips_hours: 72,
             payments_test_acquirer: false,
+            payments_receipt_key_generation: 1,
+            payments_receipt_old_keys: String::new(),
         }
     }
 }

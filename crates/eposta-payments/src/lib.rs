@@ -17,6 +17,7 @@ pub mod fees;
 pub mod model;
 pub mod pages;
 pub mod provider;
+pub mod receipt;
 pub mod service;
 pub mod settings;
 pub mod store;
@@ -32,6 +33,7 @@ pub use service::transfer::{NotMatched, TransferMatch, complete_by_transfer};
 /// Checks the capability's settings (fee file, collection account, deadlines). `eposta
 /// serve` calls it before anything else, so a bad setting stops start-up naming it.
 pub fn check_config(config: &Config) -> Result<(), Error> {
+    receipt::check_config(config)?;
     settings::check_config(config)
 }
 
@@ -41,6 +43,7 @@ pub fn routes() -> Routes {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(provider::test_acquirer::pages::routes())
+        .merge(receipt::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.

@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: crate::checks::ReferenceCommand,
     },
+    /// Payment receipts: verify one offline from its code, its PDF or a photo of its QR code (needs no database).
+    Receipt {
+        #[command(subcommand)]
+        command: crate::receipt::ReceiptCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +135,9 @@ impl Cli {
             Command::Account { command } => Some(crate::checks::run_account(command)),
             Command::Jmbg { command } => Some(crate::checks::run_jmbg(command)),
             Command::Reference { command } => Some(crate::checks::run_reference(command)),
+            Command::Receipt { command } => {
+                Some(crate::receipt::run(command, self.config.as_deref()))
+            }
             _ => None,
         }
     }
@@ -186,6 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Account { command } => Ok(crate::checks::run_account(&command)),
         Command::Jmbg { command } => Ok(crate::checks::run_jmbg(&command)),
         Command::Reference { command } => Ok(crate::checks::run_reference(&command)),
+        Command::Receipt { command } => Ok(crate::receipt::run(&command, cli.config.as_deref())),
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
