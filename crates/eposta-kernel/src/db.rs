@@ -233,6 +233,17 @@ impl Db {
         })
     }
 
+    /// A connection for one write statement in autocommit mode: on PostgreSQL any pooled
+    /// connection, on SQLite the single writer. A single statement is atomic by itself, and
+    /// it saves the `BEGIN` and `COMMIT` round trips of [`Db::begin`]; use a transaction
+    /// for anything that takes more than one statement.
+    pub async fn autocommit(&self) -> Result<Conn, Error> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Conn::Sqlite(write.acquire().await?),
+            Db::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        })
+    }
+
     /// A write transaction (on SQLite, through the single writer).
     pub async fn begin(&self) -> Result<Tx, Error> {
         Ok(match self {
