@@ -10,8 +10,12 @@
 //! - [`store`]: SQL. [`service`]: use cases, transactions, authorisation.
 //! - [`provider`]: the [`provider::PaymentProvider`] interface and the local test acquirer.
 //! - [`api`]: `/api/v1/payments`. [`pages`]: the citizen's pages under `/payments`.
+//! - [`receipt`]: signed receipts (PDF, `/receipts/verify`); [`service::receipts`] issues a
+//!   paid payment's.
+//! - [`counter`]: cash payments at the counter and each clerk's daily cash balance.
 
 pub mod api;
+pub mod counter;
 pub mod domain;
 pub mod fees;
 pub mod model;
@@ -44,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(pages::routes())
         .merge(provider::test_acquirer::pages::routes())
         .merge(receipt::routes())
+        .merge(counter::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.

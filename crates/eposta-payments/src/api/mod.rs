@@ -1,7 +1,8 @@
 //! The payments API (scope `payments:write`): `POST /api/v1/payments` creates a payment
 //! (`Idempotency-Key` required), `GET /api/v1/payments/{id}` reads one of the
 //! organisation's, `POST /api/v1/payments/{id}/refunds` refunds a card payment, and the IPS
-//! QR images; `POST /api/v1/payments/notifications/{provider}` is where acquirers notify.
+//! QR images, `GET /api/v1/payments/{id}/receipt` the receipt PDF of a paid one;
+//! `POST /api/v1/payments/notifications/{provider}` is where acquirers notify.
 
 pub mod views;
 
@@ -31,7 +32,7 @@ use views::{
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, get, refund_payment, qr_png, qr_svg, notification),
+    paths(create, get, refund_payment, receipt, qr_png, qr_svg, notification),
     components(schemas(
         PaymentInput, PayerInput, PayeeInput, PaymentView, PayerView, PayeeView, NextActionView,
         RefundInput, RefundView, RefundResult, ValidationErrorBody, ValidationErrorDetail,
@@ -50,6 +51,7 @@ pub fn routes() -> Routes {
             Access::Scope(SCOPE),
             refund_payment,
         )
+        .get("/api/v1/payments/{id}/receipt", Access::Scope(SCOPE), receipt)
         .get(
             "/api/v1/payments/{id}/ips-qr.png",
             Access::Scope(SCOPE),
@@ -225,6 +227,35 @@ pub async fn refund_payment(
         payment: view(&app, &done.payment)?,
     };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// Payment receipt (PDF)
+///
+/// The receipt of one of the organisation's paid payments (`succeeded` or
+/// `partially_refunded`): an A6 PDF with the confirmation number, the payment order, the
+/// amounts and a QR code of a code signed by ePošta, which anyone can check at
+/// `/receipts/verify`, with `eposta receipt verify` or with OpenSSL (`docs/receipts.md`).
+/// The code is also in the PDF's metadata (`/EpostaReceipt`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/{id}/receipt",
+    operation_id = "payment_receipt",
+    tag = "payments",
+    params(("id" = Uuid, Path, description = "The payment's id")),
+    responses(
+        (status = 200, description = "The receipt", content_type = "application/pdf"),
+        (status = 404, description = "No payment of the organisation has this id"),
+        (status = 409, description = "The payment has not been paid (or was refunded in full): no receipt"),
+    )
+)]
+pub async fn receipt(
+    State(app): State<App>,
+    key: KeyHolder,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let p = service::for_organisation(&app, &key, id).await?;
+    let p = notify::refresh(&app, p).await?;
+    Ok(service::receipts::pdf(&app, &p).await?)
 }
 
 /// The IPS QR string of one of the organisation's pending IPS payments.

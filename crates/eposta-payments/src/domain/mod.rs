@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use order::{Party, PayeeInput, PayerInput, PaymentInput, PaymentOrder, parse_order};
-pub use rule::{FieldError, Rule};
+pub use rule::{FieldError, Photo, Rule};
 pub use state::{Event, State, TransitionError, already_happened, refund_event, transition};
 
 /// The most one payment may be: 10,000,000.00 RSD (1,000,000,000 para). Far above any bill

@@ -39,6 +39,53 @@ pub enum Rule {
     Shape(String),
     /// Not a valid NBS IPS QR string (the tag and rule it broke).
     IpsQr(String),
+    /// A photo of a bill that gave no IPS QR code to fill the form from.
+    Photo(Photo),
+}
+
+/// Why a photo of a bill filled nothing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Photo {
+    /// No file was sent.
+    Missing,
+    /// Larger than the upload limit.
+    TooLarge,
+    /// Neither PNG nor JPEG.
+    NotAnImage,
+    /// A PNG or JPEG that cannot be decoded, or one with too many pixels.
+    Damaged,
+    /// No QR code in the picture.
+    NoQrCode,
+    /// A QR code that could not be read.
+    Unreadable,
+    /// QR codes, but none is an NBS IPS QR code.
+    NotIps,
+}
+
+impl Photo {
+    fn key(self) -> &'static str {
+        match self {
+            Photo::Missing => "photo_missing",
+            Photo::TooLarge => "photo_too_large",
+            Photo::NotAnImage => "photo_not_an_image",
+            Photo::Damaged => "photo_damaged",
+            Photo::NoQrCode => "photo_no_qr",
+            Photo::Unreadable => "photo_unreadable",
+            Photo::NotIps => "photo_not_ips",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Photo::Missing => "choose a photo of the bill",
+            Photo::TooLarge => "the photo is too large",
+            Photo::NotAnImage => "is not a PNG or JPEG image",
+            Photo::Damaged => "the image is damaged or too large to read",
+            Photo::NoQrCode => "no QR code was found in the photo",
+            Photo::Unreadable => "a QR code was found but could not be read",
+            Photo::NotIps => "the QR code in the photo is not an NBS IPS QR code",
+        }
+    }
 }
 
 impl Rule {
@@ -62,6 +109,7 @@ impl Rule {
             Rule::Url => "url",
             Rule::Shape(_) => "shape",
             Rule::IpsQr(_) => "ips_qr",
+            Rule::Photo(p) => p.key(),
         }
     }
 
@@ -101,6 +149,7 @@ impl Rule {
             Rule::Url => "must be an absolute http:// or https:// URL".into(),
             Rule::Shape(m) => m.clone(),
             Rule::IpsQr(d) => format!("is not a valid IPS QR code: {d}"),
+            Rule::Photo(p) => p.message().to_owned(),
         }
     }
 }

@@ -167,6 +167,7 @@ pub fn input_of(e: &FieldError) -> &'static str {
         "amount" | "amount.currency" => "amount",
         "reference" => "reference_number",
         "ips_qr" => "ips_qr",
+        "photo" => "photo",
         "method" => "method",
         _ => "form",
     }

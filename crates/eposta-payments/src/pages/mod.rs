@@ -3,10 +3,13 @@
 //! code; the way back from the acquirer), and saved payees ([`payees`]).
 
 pub mod form;
-mod new;
+pub(crate) mod new;
+mod photo;
 mod payees;
 
 use askama::Template;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use eposta_kernel::clock::belgrade;
@@ -33,6 +36,11 @@ pub fn routes() -> Routes {
         .get("/payments", Access::Citizen, list)
         .get("/payments/new", Access::Citizen, new::new_form)
         .post("/payments/new", Access::Citizen, new::submit)
+        .post(
+            "/payments/new/photo",
+            Access::Citizen,
+            photo::submit.layer(DefaultBodyLimit::max(photo::MAX_UPLOAD)),
+        )
         .get("/payments/payees", Access::Citizen, payees::list)
         .post("/payments/payees", Access::Citizen, payees::save)
         .post(
@@ -44,6 +52,7 @@ pub fn routes() -> Routes {
         .get("/payments/{id}/return", Access::Citizen, back_from_acquirer)
         .get("/payments/{id}/qr.png", Access::Citizen, qr_png)
         .get("/payments/{id}/qr.svg", Access::Citizen, qr_svg)
+        .get("/payments/{id}/receipt.pdf", Access::Citizen, receipt_pdf)
 }
 
 /// The citizen as the owner of new payments.
@@ -74,7 +83,7 @@ pub(crate) fn state_key(s: PaymentState) -> &'static str {
     }
 }
 
-fn method_key(m: crate::domain::Method) -> &'static str {
+pub(crate) fn method_key(m: crate::domain::Method) -> &'static str {
     match m {
         crate::domain::Method::Card => "pay.method.card",
         crate::domain::Method::Ips => "pay.method.ips",
@@ -96,6 +105,8 @@ struct PaymentView {
     total: String,
     refunded: Option<String>,
     created: String,
+    /// Paid: the receipt can be downloaded.
+    receipt: bool,
 }
 
 impl PaymentView {
@@ -112,6 +123,7 @@ impl PaymentView {
             total: p.total().to_string(),
             refunded: (p.refunded_para > 0).then(|| p.refunded().to_string()),
             created: belgrade(p.created_at),
+            receipt: service::receipts::has_receipt(p),
         }
     }
 }
@@ -290,4 +302,15 @@ async fn qr_svg(
         &qr_text(&app, &user, id).await?,
         false,
     )?)
+}
+
+/// `GET /payments/{id}/receipt.pdf`: the receipt of one of the citizen's own paid payments
+/// (another's is "not found"; an unpaid one is 409).
+async fn receipt_pdf(
+    State(app): State<App>,
+    user: SessionUser,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let p = service::for_citizen(&app, &user, id).await?;
+    Ok(service::receipts::pdf(&app, &p).await?)
 }

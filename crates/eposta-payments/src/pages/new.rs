@@ -50,6 +50,8 @@ pub struct FormPage {
     pub fees: Vec<FeeView>,
     pub example_fees: bool,
     pub payees: Vec<(Uuid, String)>,
+    /// A message of success (`pay.new.photo_read`), if any.
+    pub notice: Option<&'static str>,
 }
 
 /// One input of the form.
@@ -83,108 +85,115 @@ impl InputView {
 impl FormPage {
     /// The message for an input, if the last try broke a rule there.
     pub fn err(&self, input: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.input == input)
-            .map(|e| e.message.as_str())
-    }
-
-    fn input(
-        &self,
-        name: &'static str,
-        value: &str,
-        max: usize,
-        (auto, mode, lines): (&'static str, &'static str, usize),
-        help: Option<&'static str>,
-    ) -> InputView {
-        InputView {
-            name,
-            label: label_key(name),
-            value: value.to_owned(),
-            max,
-            auto,
-            mode,
-            help,
-            lines,
-            error: self.err(name).map(str::to_owned),
-        }
+        error_of(&self.errors, input)
     }
 
     /// The uplatnica's fields, in three groups: payer, payee, payment.
     pub fn blocks(&self) -> Vec<(&'static str, Vec<InputView>)> {
-        use crate::domain::order::{MAX_ADDRESS, MAX_NAME, MAX_PURPOSE};
-        let f = &self.f;
-        let text = ("off", "text", 1);
-        vec![
-            (
-                "pay.new.payer",
-                vec![
-                    self.input(
-                        "payer_name",
-                        &f.payer_name,
-                        MAX_NAME,
-                        ("name", "text", 1),
-                        None,
-                    ),
-                    self.input(
-                        "payer_address",
-                        &f.payer_address,
-                        MAX_ADDRESS,
-                        ("street-address", "text", 2),
-                        None,
-                    ),
-                ],
-            ),
-            (
-                "pay.new.payee",
-                vec![
-                    self.input("payee_name", &f.payee_name, MAX_NAME, text, None),
-                    self.input(
-                        "payee_address",
-                        &f.payee_address,
-                        MAX_ADDRESS,
-                        ("off", "text", 2),
-                        None,
-                    ),
-                    self.input(
-                        "payee_account",
-                        &f.payee_account,
-                        22,
-                        ("off", "numeric", 1),
-                        Some("pay.help.account"),
-                    ),
-                ],
-            ),
-            (
-                "pay.new.payment",
-                vec![
-                    self.input("purpose", &f.purpose, MAX_PURPOSE, text, None),
-                    self.input(
-                        "payment_code",
-                        &f.payment_code,
-                        3,
-                        ("off", "numeric", 1),
-                        Some("pay.help.payment_code"),
-                    ),
-                    self.input(
-                        "amount",
-                        &f.amount,
-                        16,
-                        ("off", "decimal", 1),
-                        Some("pay.help.amount"),
-                    ),
-                    self.input(
-                        "reference_model",
-                        &f.reference_model,
-                        2,
-                        ("off", "numeric", 1),
-                        Some("pay.help.model"),
-                    ),
-                    self.input("reference_number", &f.reference_number, 33, text, None),
-                ],
-            ),
-        ]
+        order_blocks(&self.f, &self.errors)
     }
+}
+
+/// The message for an input among `errors`.
+pub(crate) fn error_of<'a>(errors: &'a [ErrorView], input: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|e| e.input == input)
+        .map(|e| e.message.as_str())
+}
+
+/// The uplatnica's fields of `f`, in three groups (payer, payee, payment), each with its
+/// message from `errors`: the citizen's form and the counter's draw the same inputs.
+pub(crate) fn order_blocks(
+    f: &PaymentForm,
+    errors: &[ErrorView],
+) -> Vec<(&'static str, Vec<InputView>)> {
+    use crate::domain::order::{MAX_ADDRESS, MAX_NAME, MAX_PURPOSE};
+    let input = |name: &'static str,
+                 value: &str,
+                 max: usize,
+                 (auto, mode, lines): (&'static str, &'static str, usize),
+                 help: Option<&'static str>| InputView {
+        name,
+        label: label_key(name),
+        value: value.to_owned(),
+        max,
+        auto,
+        mode,
+        help,
+        lines,
+        error: error_of(errors, name).map(str::to_owned),
+    };
+    let text = ("off", "text", 1);
+    vec![
+        (
+            "pay.new.payer",
+            vec![
+                input(
+                    "payer_name",
+                    &f.payer_name,
+                    MAX_NAME,
+                    ("name", "text", 1),
+                    None,
+                ),
+                input(
+                    "payer_address",
+                    &f.payer_address,
+                    MAX_ADDRESS,
+                    ("street-address", "text", 2),
+                    None,
+                ),
+            ],
+        ),
+        (
+            "pay.new.payee",
+            vec![
+                input("payee_name", &f.payee_name, MAX_NAME, text, None),
+                input(
+                    "payee_address",
+                    &f.payee_address,
+                    MAX_ADDRESS,
+                    ("off", "text", 2),
+                    None,
+                ),
+                input(
+                    "payee_account",
+                    &f.payee_account,
+                    22,
+                    ("off", "numeric", 1),
+                    Some("pay.help.account"),
+                ),
+            ],
+        ),
+        (
+            "pay.new.payment",
+            vec![
+                input("purpose", &f.purpose, MAX_PURPOSE, text, None),
+                input(
+                    "payment_code",
+                    &f.payment_code,
+                    3,
+                    ("off", "numeric", 1),
+                    Some("pay.help.payment_code"),
+                ),
+                input(
+                    "amount",
+                    &f.amount,
+                    16,
+                    ("off", "decimal", 1),
+                    Some("pay.help.amount"),
+                ),
+                input(
+                    "reference_model",
+                    &f.reference_model,
+                    2,
+                    ("off", "numeric", 1),
+                    Some("pay.help.model"),
+                ),
+                input("reference_number", &f.reference_number, 33, text, None),
+            ],
+        ),
+    ]
 }
 
 /// The label of an input, for the list of errors.
@@ -202,11 +211,12 @@ fn label_key(input: &str) -> &'static str {
         "reference_model" => "pay.field.model",
         "ips_qr" => "pay.field.ips_qr",
         "method" => "pay.field.method",
+        "photo" => "pay.field.photo",
         _ => "pay.field.form",
     }
 }
 
-fn error_views(ctx: &PageCtx, errors: &[FieldError]) -> Vec<ErrorView> {
+pub(crate) fn error_views(ctx: &PageCtx, errors: &[FieldError]) -> Vec<ErrorView> {
     errors
         .iter()
         .map(|e| {
@@ -220,7 +230,7 @@ fn error_views(ctx: &PageCtx, errors: &[FieldError]) -> Vec<ErrorView> {
         .collect()
 }
 
-async fn page(
+pub(super) async fn page(
     app: &App,
     ctx: PageCtx,
     user: &SessionUser,
@@ -239,6 +249,7 @@ async fn page(
         example_fees: schedule.example,
         fees,
         payees,
+        notice: None,
         f,
         ctx,
     })

@@ -321,12 +321,25 @@ pub async fn create_answered(
         };
         // One statement on PostgreSQL (autocommit: atomic, and no BEGIN or COMMIT to wait
         // for); a transaction on SQLite (`store::insert_with_history`).
-        let inserted = match app.db.backend() {
-            Backend::Postgres => {
+        let inserted = match (owner, app.db.backend()) {
+            // Cash joins the clerk's open cash day in the same transaction, or is refused
+            // when the clerk has closed the day (`crate::counter`).
+            (Owner::Counter { clerk, office }, _) => {
+                let mut tx = app.db.begin().await?;
+                let day = crate::counter::day::belgrade_day(now);
+                if !crate::counter::store::hold_open(&mut tx, clerk, office, day, now).await? {
+                    return Err(crate::counter::day_closed());
+                }
+                let done =
+                    store::insert_with_history(&mut tx, &row, &history, stored.as_ref()).await?;
+                tx.commit().await?;
+                done
+            }
+            (_, Backend::Postgres) => {
                 let mut c = app.db.autocommit().await?;
                 store::insert_with_history(&mut c, &row, &history, stored.as_ref()).await?
             }
-            Backend::Sqlite => {
+            (_, Backend::Sqlite) => {
                 let mut tx = app.db.begin().await?;
                 let done =
                     store::insert_with_history(&mut tx, &row, &history, stored.as_ref()).await?;

@@ -12,12 +12,14 @@
 //! - [`transfer::complete_by_transfer`]: an IPS transfer found on a bank statement.
 //! - [`expiry`]: pending payments past their deadline.
 //! - [`payees`]: citizens' saved payees.
+//! - [`receipts`]: a paid payment's receipt (signed code and PDF).
 
 pub mod audit;
 pub mod create;
 pub mod expiry;
 pub mod notify;
 pub mod payees;
+pub mod receipts;
 pub mod refund;
 pub mod sweeper;
 pub mod transfer;
