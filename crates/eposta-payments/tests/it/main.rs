@@ -3,8 +3,11 @@
 
 mod api;
 mod card;
+mod counter;
 mod ips;
 mod pages;
+mod photo;
+mod receipts;
 mod role_matrix;
 
 use eposta_kernel::accounts::Role;
@@ -28,8 +31,13 @@ pub async fn app() -> TestApp {
 
 /// A logged-in citizen with a name.
 pub async fn citizen(t: &TestApp, name: &str) -> Client {
+    citizen_with_id(t, name).await.0
+}
+
+/// A logged-in citizen with a name, and the account's id.
+pub async fn citizen_with_id(t: &TestApp, name: &str) -> (Client, uuid::Uuid) {
     let email = format!("{}@test.eposta.rs", uuid::Uuid::new_v4().simple());
-    create_user(
+    let id = create_user(
         &t.app,
         &Actor::System,
         NewStaff {
@@ -44,7 +52,28 @@ pub async fn citizen(t: &TestApp, name: &str) -> Client {
     .expect("citizen");
     let mut c = t.client();
     c.login(&email, PASSWORD).await;
-    c
+    (c, id)
+}
+
+/// A logged-in clerk (or manager) of the office `code` with a name, and the account's id.
+pub async fn staff(t: &TestApp, role: Role, code: &str, name: &str) -> (Client, uuid::Uuid) {
+    let email = format!("{}@test.eposta.rs", uuid::Uuid::new_v4().simple());
+    let id = create_user(
+        &t.app,
+        &Actor::System,
+        NewStaff {
+            email: email.clone(),
+            password: SecretString::from(PASSWORD),
+            display_name: name.to_owned(),
+            role,
+            office_code: Some(code.to_owned()),
+        },
+    )
+    .await
+    .expect("staff");
+    let mut c = t.client();
+    c.login(&email, PASSWORD).await;
+    (c, id)
 }
 
 /// An API key of a new organisation with these scopes.
