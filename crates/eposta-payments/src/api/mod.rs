@@ -51,7 +51,11 @@ pub fn routes() -> Routes {
             Access::Scope(SCOPE),
             refund_payment,
         )
-        .get("/api/v1/payments/{id}/receipt", Access::Scope(SCOPE), receipt)
+        .get(
+            "/api/v1/payments/{id}/receipt",
+            Access::Scope(SCOPE),
+            receipt,
+        )
         .get(
             "/api/v1/payments/{id}/ips-qr.png",
             Access::Scope(SCOPE),

@@ -176,7 +176,9 @@ async fn page(
         can_close: !b.is_closed() && b.day <= today,
         counted: x.counted,
         error: x.error,
-        notice: x.notice.map(|n| (if n == "cbal.changed" { "warning" } else { "ok" }, n)),
+        notice: x
+            .notice
+            .map(|n| (if n == "cbal.changed" { "warning" } else { "ok" }, n)),
         office,
         ctx,
     })

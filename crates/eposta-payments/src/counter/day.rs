@@ -16,7 +16,10 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
     Belgrade
         .from_local_datetime(&midnight)
         .earliest()
-        .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
+        .map_or_else(
+            || Utc.from_utc_datetime(&midnight),
+            |t| t.with_timezone(&Utc),
+        )
 }
 
 /// The instants of `day` in Belgrade: from its midnight (included) to the next (excluded).
@@ -58,7 +61,9 @@ mod tests {
     use super::*;
 
     fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
     }
 
     fn day(s: &str) -> NaiveDate {
@@ -85,11 +90,31 @@ mod tests {
     fn a_day_runs_from_midnight_to_midnight_in_belgrade() {
         let table = [
             // day, start (UTC), end (UTC), hours
-            ("2026-03-02", "2026-03-01T23:00:00Z", "2026-03-02T23:00:00Z", 24),
-            ("2026-07-14", "2026-07-13T22:00:00Z", "2026-07-14T22:00:00Z", 24),
+            (
+                "2026-03-02",
+                "2026-03-01T23:00:00Z",
+                "2026-03-02T23:00:00Z",
+                24,
+            ),
+            (
+                "2026-07-14",
+                "2026-07-13T22:00:00Z",
+                "2026-07-14T22:00:00Z",
+                24,
+            ),
             // Clocks go forward on the last Sunday of March, back on the last of October.
-            ("2026-03-29", "2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z", 23),
-            ("2026-10-25", "2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z", 25),
+            (
+                "2026-03-29",
+                "2026-03-28T23:00:00Z",
+                "2026-03-29T22:00:00Z",
+                23,
+            ),
+            (
+                "2026-10-25",
+                "2026-10-24T22:00:00Z",
+                "2026-10-25T23:00:00Z",
+                25,
+            ),
         ];
         for (d, start, end, hours) in table {
             let (s, e) = bounds(day(d));

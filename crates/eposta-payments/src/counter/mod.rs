@@ -24,8 +24,16 @@ pub use service::day_closed;
 /// The counter's payment routes, for clerks and managers of an office.
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/counter/payments/new", Access::Staff(COUNTER), pages::new_form)
-        .post("/counter/payments/new", Access::Staff(COUNTER), pages::submit)
+        .get(
+            "/counter/payments/new",
+            Access::Staff(COUNTER),
+            pages::new_form,
+        )
+        .post(
+            "/counter/payments/new",
+            Access::Staff(COUNTER),
+            pages::submit,
+        )
         .get(
             "/counter/payments/balance",
             Access::Staff(COUNTER),
@@ -36,7 +44,11 @@ pub fn routes() -> Routes {
             Access::Staff(COUNTER),
             balance::close,
         )
-        .get("/counter/payments/{id}", Access::Staff(COUNTER), pages::show)
+        .get(
+            "/counter/payments/{id}",
+            Access::Staff(COUNTER),
+            pages::show,
+        )
         .get(
             "/counter/payments/{id}/receipt.pdf",
             Access::Staff(COUNTER),

@@ -164,11 +164,7 @@ pub(super) async fn submit(
         f.payment_code = cash_code(&f.payment_code);
         let (status, errors, focus) = match &filled {
             Ok(()) => (StatusCode::OK, Vec::new(), "quote"),
-            Err(e) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                vec![e.clone()],
-                "ips_qr",
-            ),
+            Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, vec![e.clone()], "ips_qr"),
         };
         let draw = Draw {
             errors: &errors,

@@ -254,16 +254,16 @@ pub async fn office_balances(
     let totals = store::office_totals(&mut conn, office.id, from, to).await?;
     let staff = office_store::staff_of(&mut conn, office.id).await?;
     let name = |id: Uuid| {
-        staff
-            .iter()
-            .find(|s| s.id == id)
-            .map_or_else(|| id.to_string(), |s| {
+        staff.iter().find(|s| s.id == id).map_or_else(
+            || id.to_string(),
+            |s| {
                 if s.display_name.trim().is_empty() {
                     s.email.clone()
                 } else {
                     s.display_name.clone()
                 }
-            })
+            },
+        )
     };
     let mut out: Vec<ClerkDay> = rows
         .into_iter()

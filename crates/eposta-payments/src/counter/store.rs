@@ -68,7 +68,8 @@ pub async fn close(
     now: DateTime<Utc>,
     counted_para: i64,
 ) -> Result<bool, Error> {
-    let closed: Option<Uuid> = db_run!(c, |c| sqlx::query_scalar::<_, Uuid>(
+    let closed: Option<Uuid> = db_run!(c, |c| {
+        sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO counter_cash_days (id, clerk_id, office_id, day, opened_at, closed_at, counted_para) \
          VALUES ($1, $2, $3, $4, $5, $5, $6) \
          ON CONFLICT (clerk_id, day) DO UPDATE SET closed_at = $5, counted_para = $6 \
@@ -81,7 +82,8 @@ pub async fn close(
     .bind(now)
     .bind(counted_para)
     .fetch_optional(&mut *c)
-    .await)?;
+    .await
+    })?;
     Ok(closed.is_some())
 }
 
@@ -116,7 +118,8 @@ pub async fn day_of(
     clerk: Uuid,
     day: NaiveDate,
 ) -> Result<Option<CashDayRow>, Error> {
-    let sql = format!("SELECT {DAY_COLUMNS} FROM counter_cash_days WHERE clerk_id = $1 AND day = $2");
+    let sql =
+        format!("SELECT {DAY_COLUMNS} FROM counter_cash_days WHERE clerk_id = $1 AND day = $2");
     Ok(db_run!(c, |c| sqlx::query_as::<_, CashDayRow>(&sql)
         .bind(clerk)
         .bind(day)

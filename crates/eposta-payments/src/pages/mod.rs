@@ -4,13 +4,13 @@
 
 pub mod form;
 pub(crate) mod new;
-mod photo;
 mod payees;
+mod photo;
 
 use askama::Template;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::response::{IntoResponse, Redirect, Response};
 use eposta_kernel::clock::belgrade;
 use eposta_kernel::web::error::PageError;

@@ -155,8 +155,11 @@ mod tests {
 
     #[test]
     fn codes_that_are_not_ips_codes_say_so_on_the_photo() {
-        let table: [(&[&str], fn(&Rule) -> bool); 3] = [
-            (&["https://example.rs"], |r| *r == Rule::Photo(Photo::NotIps)),
+        type Expect = fn(&Rule) -> bool;
+        let table: [(&[&str], Expect); 3] = [
+            (&["https://example.rs"], |r| {
+                *r == Rule::Photo(Photo::NotIps)
+            }),
             (&[], |r| *r == Rule::Photo(Photo::NotIps)),
             // Looks like an IPS code but breaks a rule: the rule, naming its tag.
             (

@@ -56,7 +56,7 @@ pub async fn data_of(app: &App, p: &Payment) -> Result<ReceiptData, Error> {
         purpose: p.purpose.clone(),
         payee_name: p.payee.name.clone(),
         payee_address: p.payee.address.clone(),
-        payee_account: p.payee_account.clone(),
+        payee_account: p.payee_account,
         payment_code: p.payment_code,
         reference: p.reference.clone(),
         amount_para: p.amount_para,
@@ -87,12 +87,7 @@ mod tests {
     fn only_paid_payments_have_receipts() {
         let paid: Vec<State> = State::ALL
             .into_iter()
-            .filter(|s| {
-                matches!(
-                    s,
-                    State::Succeeded | State::PartiallyRefunded
-                )
-            })
+            .filter(|s| matches!(s, State::Succeeded | State::PartiallyRefunded))
             .collect();
         for s in State::ALL {
             assert_eq!(s.is_paid(), paid.contains(&s), "{s}");

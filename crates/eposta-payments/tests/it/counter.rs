@@ -48,7 +48,11 @@ fn order(amount: &str, submission: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn post(c: &mut Client, fields: &[(&'static str, String)], extra: &[(&str, &str)]) -> TestResponse {
+async fn post(
+    c: &mut Client,
+    fields: &[(&'static str, String)],
+    extra: &[(&str, &str)],
+) -> TestResponse {
     let mut all: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.extend_from_slice(extra);
     c.post_form("/counter/payments/new", &all).await
@@ -61,7 +65,12 @@ async fn take(c: &mut Client, amount: &str) -> TestResponse {
     let r = post(c, &fields, &[("action", "quote")]).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let total = hidden(&r.text(), "quoted_total");
-    post(c, &fields, &[("action", "confirm"), ("quoted_total", &total)]).await
+    post(
+        c,
+        &fields,
+        &[("action", "confirm"), ("quoted_total", &total)],
+    )
+    .await
 }
 
 fn paid_id(r: &TestResponse) -> Uuid {
@@ -87,7 +96,11 @@ async fn a_clerk_takes_a_scanned_bill_in_cash_once_and_prints_a_receipt_with_the
     let r = clerk
         .post_form(
             "/counter/payments/new",
-            &[("action", "fill_qr"), ("ips_qr", BILL), ("submission", &key)],
+            &[
+                ("action", "fill_qr"),
+                ("ips_qr", BILL),
+                ("submission", &key),
+            ],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -195,7 +208,10 @@ async fn a_clerk_takes_a_scanned_bill_in_cash_once_and_prints_a_receipt_with_the
 async fn a_wrong_order_is_named_by_field_and_takes_nothing() {
     let t = counter_app().await;
     let (mut clerk, _) = staff(&t, Role::Clerk, "11101", "Јована").await;
-    let key = hidden(&clerk.get("/counter/payments/new").await.text(), "submission");
+    let key = hidden(
+        &clerk.get("/counter/payments/new").await.text(),
+        "submission",
+    );
     let mut fields = order("0", &key);
     fields[4].1 = "845-404849-88".into();
     let r = post(&mut clerk, &fields, &[("action", "quote")]).await;
@@ -207,14 +223,23 @@ async fn a_wrong_order_is_named_by_field_and_takes_nothing() {
     let r = clerk
         .post_form(
             "/counter/payments/new",
-            &[("action", "fill_qr"), ("ips_qr", "K:PR|V:01"), ("submission", &key)],
+            &[
+                ("action", "fill_qr"),
+                ("ips_qr", "K:PR|V:01"),
+                ("submission", &key),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.text().contains("id=\"ips_qr-error\""));
     // Enter in a field with nothing scanned shows the fee.
     let fields = order("100", &key);
-    let r = post(&mut clerk, &fields, &[("action", "fill_qr"), ("ips_qr", "")]).await;
+    let r = post(
+        &mut clerk,
+        &fields,
+        &[("action", "fill_qr"), ("ips_qr", "")],
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("id=\"confirm\""));
     assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, 0);
@@ -281,7 +306,10 @@ async fn the_days_cash_is_balanced_closed_once_and_then_takes_no_more_cash() {
     assert_eq!(text_of(&html, "fees"), "110,00 RSD");
     assert_eq!(text_of(&html, "expected"), "3.610,50 RSD");
     assert!(html.contains("data-state=\"open\""));
-    assert!(!html.contains("id=\"office-balances\""), "clerks see their own only");
+    assert!(
+        !html.contains("id=\"office-balances\""),
+        "clerks see their own only"
+    );
     assert!(html.matches("href=\"/counter/payments/").count() >= 2);
 
     // A payment of her own after she looked makes her count again (Bora's do not count).
@@ -291,7 +319,11 @@ async fn the_days_cash_is_balanced_closed_once_and_then_takes_no_more_cash() {
     assert_eq!(r.status, 409, "{}", r.text());
     assert!(r.text().contains("id=\"notice\""));
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM counter_cash_days WHERE closed_at IS NOT NULL").await,
+        count(
+            &t,
+            "SELECT COUNT(*) FROM counter_cash_days WHERE closed_at IS NOT NULL"
+        )
+        .await,
         0
     );
 
@@ -316,7 +348,11 @@ async fn the_days_cash_is_balanced_closed_once_and_then_takes_no_more_cash() {
         1
     );
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'counter.cash_closed'").await,
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'counter.cash_closed'"
+        )
+        .await,
         1
     );
     let details: String = {
@@ -329,7 +365,10 @@ async fn the_days_cash_is_balanced_closed_once_and_then_takes_no_more_cash() {
         .expect("details")
     };
     assert!(details.contains("\"difference_para\":-1000"), "{details}");
-    assert!(!details.contains("Ана") && !details.contains("EPS"), "{details}");
+    assert!(
+        !details.contains("Ана") && !details.contains("EPS"),
+        "{details}"
+    );
 
     // Closed once: again is refused; and Ana takes no more cash today.
     let r = close(&mut ana, day, "3655,50", &open).await;
@@ -338,7 +377,12 @@ async fn the_days_cash_is_balanced_closed_once_and_then_takes_no_more_cash() {
     let r = take(&mut ana, "50,00").await;
     assert_eq!(r.status, 409, "{}", r.text());
     assert!(r.text().contains("id=\"pay-error\""));
-    assert!(ana.get("/counter/payments/new").await.text().contains("id=\"day-closed\""));
+    assert!(
+        ana.get("/counter/payments/new")
+            .await
+            .text()
+            .contains("id=\"day-closed\"")
+    );
     assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, payments);
     // Bora still takes cash.
     paid_id(&take(&mut bora, "20,00").await);
@@ -346,7 +390,10 @@ async fn the_days_cash_is_balanced_closed_once_and_then_takes_no_more_cash() {
     // The manager sees both clerks of the office; another office's manager sees neither.
     let html = manager.get("/counter/payments/balance").await.text();
     let office = &html[html.find("id=\"office-balances\"").expect("office table")..];
-    assert!(office.contains("Ана") && office.contains("Бора"), "{office}");
+    assert!(
+        office.contains("Ана") && office.contains("Бора"),
+        "{office}"
+    );
     assert!(office.contains("-10,00 RSD"));
     let html = other_manager.get("/counter/payments/balance").await.text();
     assert!(!html.contains("Ана") && !html.contains("Бора"));
@@ -391,7 +438,11 @@ async fn a_balance_refuses_days_to_come_bad_counts_and_bad_dates() {
     let r = close(&mut clerk, "2026-03-02", "0", &html).await;
     assert_eq!(r.status, 303, "{}", r.text());
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM counter_cash_days WHERE payments = 0 AND difference_para = 0").await,
+        count(
+            &t,
+            "SELECT COUNT(*) FROM counter_cash_days WHERE payments = 0 AND difference_para = 0"
+        )
+        .await,
         1
     );
 }
@@ -428,7 +479,11 @@ async fn payments_and_a_close_at_the_same_time_never_leave_a_payment_out_of_the_
     // Every payment taken is in the closed day; none came after it.
     assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, 1 + taken);
     assert_eq!(
-        count(&t, "SELECT payments FROM counter_cash_days WHERE closed_at IS NOT NULL").await,
+        count(
+            &t,
+            "SELECT payments FROM counter_cash_days WHERE closed_at IS NOT NULL"
+        )
+        .await,
         1 + taken
     );
 }

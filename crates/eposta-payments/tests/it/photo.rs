@@ -54,12 +54,10 @@ async fn post_photo(
     c.send(
         Method::POST,
         &path,
-        &[
-            (
-                "content-type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            ),
-        ],
+        &[(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )],
         Body::from(body),
     )
     .await

@@ -54,7 +54,10 @@ async fn a_citizen_downloads_the_receipt_of_a_paid_payment_and_it_verifies() {
     .await
     .expect("succeed");
     let page = c.get(&format!("/payments/{id}")).await.text();
-    assert!(page.contains(&format!("href=\"{url}\" id=\"receipt-link\"")), "{page}");
+    assert!(
+        page.contains(&format!("href=\"{url}\" id=\"receipt-link\"")),
+        "{page}"
+    );
     let list = c.get("/payments").await.text();
     assert!(list.contains(&format!("href=\"{url}\"")), "{list}");
 
@@ -101,7 +104,11 @@ async fn an_organisation_gets_the_receipt_of_its_own_paid_payment_through_the_ap
     let key = api_key(&t, "Shop", &["payments:write"]).await;
     let mut api = t.api(&key);
     let r = api
-        .post_json("/api/v1/payments", &order("ips"), &[("Idempotency-Key", "r-1")])
+        .post_json(
+            "/api/v1/payments",
+            &order("ips"),
+            &[("Idempotency-Key", "r-1")],
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let body = r.json();
@@ -116,15 +123,9 @@ async fn an_organisation_gets_the_receipt_of_its_own_paid_payment_through_the_ap
         .expect("the IPS reference")
         .to_owned();
     let total = body["total"]["minor"].as_i64().expect("total");
-    let m = complete_by_transfer(
-        &t.app,
-        &Actor::System,
-        &reference,
-        total,
-        "STMT-R1",
-    )
-    .await
-    .expect("match");
+    let m = complete_by_transfer(&t.app, &Actor::System, &reference, total, "STMT-R1")
+        .await
+        .expect("match");
     assert!(matches!(m, TransferMatch::Completed { .. }), "{m:?}");
 
     let claims = claims_of(&t, &api.get(&url).await);
