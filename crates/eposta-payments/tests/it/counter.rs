@@ -449,41 +449,66 @@ async fn a_balance_refuses_days_to_come_bad_counts_and_bad_dates() {
 
 #[tokio::test]
 async fn payments_and_a_close_at_the_same_time_never_leave_a_payment_out_of_the_balance() {
+    use eposta_payments::counter::{day, store};
     let t = counter_app().await;
-    let (mut first, _) = staff(&t, Role::Clerk, "11101", "Ана").await;
-    paid_id(&take(&mut first, "100,00").await);
-    // The same clerk in several windows: payments race the close.
+    let (_, clerk) = staff(&t, Role::Clerk, "11101", "Ана").await;
+    let office: Uuid = {
+        let mut conn = t.app.db.conn().await.expect("conn");
+        eposta_kernel::offices::store::by_code(&mut conn, "11101")
+            .await
+            .expect("read")
+            .expect("office")
+            .id
+    };
+    let owner = Owner::Counter { clerk, office };
+    let input: eposta_payments::domain::PaymentInput =
+        serde_json::from_value(super::order("cash")).expect("order");
+    // Six windows take payments until the day refuses them; the close runs among them.
     let mut paying = tokio::task::JoinSet::new();
     for _ in 0..6 {
-        let mut c = login_again(&t, "Ана").await;
-        paying.spawn(async move { take(&mut c, "100,00").await.status.as_u16() });
-    }
-    let closing = tokio::spawn(async move {
-        // Closes against the totals as they are when it looks; while payments come in
-        // between, it is told to count again.
-        loop {
-            let html = first.get("/counter/payments/balance").await.text();
-            let r = close(&mut first, "2026-03-02", "0", &html).await;
-            if r.status == 303 {
-                break;
+        let (app, input) = (t.app.clone(), input.clone());
+        paying.spawn(async move {
+            let mut taken = 0_i64;
+            for _ in 0..200 {
+                match service::create(&app, owner, &input, None).await {
+                    Ok(Ok(_)) => taken += 1,
+                    Err(eposta_kernel::Error::Conflict(_)) => return (taken, true),
+                    other => panic!("{other:?}"),
+                }
             }
-            assert_eq!(r.status, 409, "{}", r.text());
-        }
+            (taken, false)
+        });
+    }
+    let app = t.app.clone();
+    let closing = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        let now = app.now();
+        let today = day::belgrade_day(now);
+        let (from, to) = day::bounds(today);
+        let mut tx = app.db.begin().await.expect("tx");
+        assert!(
+            store::close(&mut tx, clerk, office, today, now, 0)
+                .await
+                .expect("close")
+        );
+        let totals = store::totals(&mut tx, clerk, from, to)
+            .await
+            .expect("totals");
+        store::set_totals(&mut tx, clerk, today, &totals, totals.difference_para(0))
+            .await
+            .expect("set");
+        tx.commit().await.expect("commit");
+        totals.payments
     });
-    let statuses = paying.join_all().await;
-    closing.await.expect("closed");
-    let taken = statuses.iter().filter(|s| **s == 303).count();
-    let refused = statuses.iter().filter(|s| **s == 409).count();
-    assert_eq!(taken + refused, statuses.len(), "{statuses:?}");
-    let taken = i64::try_from(taken).expect("small");
-    // Every payment taken is in the closed day; none came after it.
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, 1 + taken);
-    assert_eq!(
-        count(
-            &t,
-            "SELECT payments FROM counter_cash_days WHERE closed_at IS NOT NULL"
-        )
-        .await,
-        1 + taken
+    let windows = paying.join_all().await;
+    let closed_with = closing.await.expect("closed");
+    let taken: i64 = windows.iter().map(|(n, _)| n).sum();
+    assert!(
+        windows.iter().all(|(_, refused)| *refused),
+        "every window is refused once the day is closed: {windows:?}"
     );
+    assert!(closed_with > 0, "the close ran among the payments");
+    // Every payment taken is in the closed day; none came after it.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, taken);
+    assert_eq!(closed_with, taken);
 }
