@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 // ---------------------------------------------------------------------------------------
 
 /** Pages anyone may open without logging in. */
-const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd', '/api', '/track', '/track?id=RA123456785RS', '/receive', '/receive?id=RA123456785RS'];
+const PUBLIC_PAGES = ['/', '/login', '/register', '/password-reset', '/offices', '/offices?q=Beograd', '/api', '/track', '/track?id=RA123456785RS', '/receive', '/receive?id=RA123456785RS', '/receipts/verify'];
 
 /**
  * One entry per demo account (see the README). `landing` is where the role arrives after
@@ -32,7 +32,7 @@ const ROLES = [
     password: 'demo-clerk-password',
     landing: '/counter',
     h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
-    pages: ['/', '/counter/office', '/counter/tracking/flagged', '/counter/accept', '/counter/items/new', '/counter/pickups'],
+    pages: ['/', '/counter/office', '/counter/tracking/flagged', '/counter/accept', '/counter/items/new', '/counter/pickups', '/counter/payments/new', '/counter/payments/balance'],
     keyboard: true,
   },
   {
@@ -41,7 +41,7 @@ const ROLES = [
     password: 'demo-citizen-password',
     landing: '/me',
     h1: { 'sr-Cyrl': 'Моја еПошта', 'sr-Latn': 'Moja ePošta', en: 'My ePošta' },
-    pages: ['/', '/items', '/items/new', '/console', '/receive/mine'],
+    pages: ['/', '/items', '/items/new', '/console', '/receive/mine', '/payments', '/payments/new', '/payments/payees'],
     booking: true,
   },
   {
@@ -50,7 +50,7 @@ const ROLES = [
     password: 'demo-manager-password',
     landing: '/counter',
     h1: { 'sr-Cyrl': 'Шалтер', 'sr-Latn': 'Šalter', en: 'Counter' },
-    pages: ['/', '/counter/office', '/offices/11101/staff'],
+    pages: ['/', '/counter/office', '/offices/11101/staff', '/counter/payments/balance'],
   },
   {
     role: 'admin',
@@ -413,6 +413,148 @@ async function testDelivery(browser) {
   }
 }
 
+/** The bill the payment tests pay: the IPS QR code of e2e/fixtures/bill-ips-qr.png, made by
+ *   eposta ips make --account 845-404849-87 --payee 'JP EPS Beograd\nBalkanska 13\nBeograd' \
+ *     --amount 2450,80 --code 189 --purpose 'Racun za struju 02/2026' \
+ *     --reference '97 163220000111111111000' --png e2e/fixtures/bill-ips-qr.png --module-px 4
+ */
+const BILL_QR = 'K:PR|V:01|C:1|R:845000000040484987|N:JP EPS Beograd\nBalkanska 13\nBeograd|I:RSD2450,80|SF:189|S:Racun za struju 02/2026|RO:97163220000111111111000';
+
+/** A phone-like photo of a paper bill: the fixture's QR code printed on a page with text,
+ * turned a few degrees on a desk, taken as a JPEG (Chromium draws and shoots it). */
+async function billPhoto(browser) {
+  const png = await readFile(new URL('./fixtures/bill-ips-qr.png', import.meta.url));
+  const context = await browser.newContext({ viewport: { width: 900, height: 1100 } });
+  try {
+    const page = await context.newPage();
+    await page.setContent(`<!doctype html><html lang="sr"><body style="margin:0;background:#b9ad96">
+      <div style="margin:70px 90px;padding:36px;background:#fbfaf6;transform:rotate(-3.5deg);font:17px Georgia,serif;color:#222;box-shadow:4px 6px 18px rgba(0,0,0,.35)">
+        <h1 style="font-size:26px">JP EPS Beograd</h1>
+        <p>Račun za električnu energiju, februar 2026.</p>
+        <p>Kupac: Ana Građanin, Bulevar kralja Aleksandra 73, Beograd</p>
+        <table style="width:100%;border-collapse:collapse;margin:20px 0"><tr><td>Utrošak</td><td style="text-align:right">412 kWh</td></tr>
+        <tr><td>Za uplatu</td><td style="text-align:right"><b>2.450,80 RSD</b></td></tr></table>
+        <p style="display:flex;gap:30px;align-items:center"><img alt="" src="data:image/png;base64,${png.toString('base64')}" style="width:250px;height:250px">
+        <span>Platite skeniranjem NBS IPS QR koda.<br>Rok plaćanja: 15.03.2026.</span></p>
+      </div></body></html>`);
+    return await page.screenshot({ type: 'jpeg', quality: 82 });
+  } finally {
+    await context.close();
+  }
+}
+
+/** A citizen pays a bill from a photo of its IPS QR code by the test card, sees it
+ * succeeded, downloads the receipt and has it checked on /receipts/verify. */
+async function testPayBillFromPhoto(browser) {
+  const citizen = ROLES.find((r) => r.role === 'citizen');
+  const label = (what) => `pay ${what}`;
+  console.log('citizen pays a bill from a photo of its QR code');
+  const photo = await billPhoto(browser);
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  try {
+    if (!(await visit(page, '/login', label('/login')))) return;
+    if (!(await loginWithMouse(page, citizen, label('login')))) return;
+    if (!(await visit(page, '/payments/new', label('/payments/new')))) return;
+    await page.locator('#photo').setInputFiles({ name: 'racun.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await Promise.all([page.waitForEvent('load'), page.locator('#read-photo').click()]);
+    const payee = await page.locator('#payee_name').inputValue();
+    if (!check(label('photo'), payee === 'JP EPS Beograd' && (await page.locator('#notice').count()) === 1,
+      `the photo did not fill the form (payee ${JSON.stringify(payee)}): ${(await page.locator('main').textContent()).replace(/\s+/g, ' ').slice(0, 300)}`)) return;
+    check(label('photo'), (await page.locator('#amount').inputValue()) === '2450,80', 'the amount is not filled in from the photo');
+    check(label('photo'), (await page.locator('#reference_number').inputValue()) === '163220000111111111000', 'the reference is not filled in');
+    await checkPage(page, label(`/payments/new filled from a photo [${FIRST_LANG}]`), FIRST_LANG);
+    if ((await page.locator('#payer_name').inputValue()) === '') await page.locator('#payer_name').fill('Ана Грађанин');
+    await Promise.all([page.waitForEvent('load'), page.locator('button[name="action"][value="quote"]').click()]);
+    if (!check(label('fee'), (await page.locator('#pay-card').count()) === 1, 'no card payment button after the fee')) return;
+    check(label('fee'), /RSD/.test(await page.locator('#fee-card').textContent()), 'no card fee shown');
+    await checkPage(page, label(`/payments/new with the fee [${FIRST_LANG}]`), FIRST_LANG);
+    await Promise.all([page.waitForEvent('load'), page.locator('#pay-card').click()]);
+    if (!check(label('acquirer'), pathOf(page).startsWith('/test-acquirer/'), `paying by card went to ${pathOf(page)}`)) return;
+    await checkPage(page, label(`test acquirer [${FIRST_LANG}]`), FIRST_LANG);
+    await page.locator('#number').fill('4242 4242 4242 4242');
+    await page.locator('#expiry').fill('12/30');
+    await page.locator('#cvc').fill('123');
+    await Promise.all([page.waitForURL(/\/payments\/[0-9a-f-]{36}$/), page.locator('button[name="action"][value="pay"]').click()]);
+    const state = await page.locator('#state').getAttribute('data-state');
+    if (!check(label('paid'), state === 'succeeded', `the payment is ${state} after paying with the good test card`)) return;
+    await checkPage(page, label(`${pathOf(page).replace(/[0-9a-f-]{36}/, '{id}')} succeeded [${FIRST_LANG}]`), FIRST_LANG);
+    await page.screenshot({ path: `${SCREENSHOTS}citizen-paid.png`, fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#receipt-link').click()]);
+    const pdf = await readFile(await download.path());
+    if (!check(label('receipt'), pdf.subarray(0, 5).toString() === '%PDF-', 'the receipt is not a PDF')) return;
+
+    if (!(await visit(page, '/receipts/verify', label('/receipts/verify')))) return;
+    await page.locator('#file').setInputFiles({ name: 'receipt.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await Promise.all([page.waitForEvent('load'), page.locator('form[action^="/receipts/verify/file"] button[type="submit"]').click()]);
+    const verdict = page.locator('#verdict');
+    check(label('verify'), (await verdict.count()) === 1 && (await verdict.getAttribute('class')) === 'ok',
+      `the downloaded receipt does not verify: ${(await page.locator('main').textContent()).replace(/\s+/g, ' ').slice(0, 300)}`);
+    check(label('verify'), (await page.locator('main').textContent()).includes('2.450,80'), 'the check page does not show the amount paid');
+    await checkPage(page, label(`/receipts/verify genuine [${FIRST_LANG}]`), FIRST_LANG);
+    await page.screenshot({ path: `${SCREENSHOTS}receipt-verified.png`, fullPage: true });
+  } catch (e) {
+    fail('pay', e.message.split('\n')[0]);
+  } finally {
+    await context.close();
+  }
+}
+
+/** A clerk takes the same bill in cash at the counter from the keyboard (the scanner types
+ * the code into the focused field), prints the receipt, finds the payment in the day's
+ * balance and closes the day with the cash counted. */
+async function testCounterCash(browser) {
+  const clerk = ROLES.find((r) => r.role === 'clerk');
+  const label = (what) => `cash ${what}`;
+  console.log('clerk takes a bill in cash');
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const focused = () => page.evaluate(() => document.activeElement?.id ?? '');
+  try {
+    if (!(await visit(page, '/login', label('/login')))) return;
+    if (!(await loginWithKeyboard(page, clerk, label('keyboard login')))) return;
+    if (!(await visit(page, '/counter/payments/new', label('/counter/payments/new')))) return;
+    if (!check(label('focus'), (await focused()) === 'ips_qr', 'the scan field does not have the focus')) return;
+    await page.keyboard.type(BILL_QR);
+    await Promise.all([page.waitForEvent('load'), page.locator('#fill').click()]);
+    check(label('scan'), (await page.locator('#payee_name').inputValue()) === 'JP EPS Beograd', 'the scanned code did not fill the order');
+    await page.locator('#payer_name').fill('Петар Петровић');
+    await Promise.all([page.waitForEvent('load'), page.locator('#quote').click()]);
+    const total = (await page.locator('#total').textContent())?.trim();
+    if (!check(label('fee'), /^2\.5\d\d,\d\d RSD$/.test(total ?? ''), `the total to take is ${total}`)) return;
+    if (!check(label('focus'), (await focused()) === 'confirm', 'the confirm button does not have the focus')) return;
+    await checkPage(page, label(`/counter/payments/new with the fee [${FIRST_LANG}]`), FIRST_LANG);
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+    if (!check(label('confirm'), /^\/counter\/payments\/[0-9a-f-]{36}$/.test(pathOf(page)), `confirming went to ${pathOf(page)}`)) return;
+    const confirmation = (await page.locator('#confirmation').textContent()).trim();
+    await checkPage(page, label(`/counter/payments/{id} [${FIRST_LANG}]`), FIRST_LANG);
+    const href = await page.locator('#receipt-link').getAttribute('href');
+    const receipt = await page.request.get(BASE_URL + href);
+    check(label('receipt'), receipt.status() === 200 && receipt.headers()['content-type'] === 'application/pdf',
+      `the receipt answered ${receipt.status()} ${receipt.headers()['content-type']}`);
+    await page.screenshot({ path: `${SCREENSHOTS}counter-cash.png`, fullPage: true });
+
+    if (!(await visit(page, '/counter/payments/balance', label('/counter/payments/balance')))) return;
+    const count = Number((await page.locator('#count').textContent()).trim());
+    check(label('balance'), count >= 1, `the day's balance counts ${count} payments`);
+    check(label('balance'), (await page.locator('#payments').textContent()).includes(confirmation),
+      `the day's balance does not list ${confirmation}`);
+    const expected = (await page.locator('#expected').textContent()).trim();
+    await page.locator('#counted-cash').fill(expected.replace(/ RSD$/, '').replace(/\./g, ''));
+    await Promise.all([page.waitForEvent('load'), page.locator('#close-day').click()]);
+    check(label('close'), (await page.locator('#day-state').getAttribute('data-state')) === 'closed', 'the day did not close');
+    check(label('close'), (await page.locator('#difference').getAttribute('data-sign')) === '0',
+      `the difference is ${(await page.locator('#difference').textContent()).trim()}, not zero`);
+    await checkPage(page, label(`/counter/payments/balance closed [${FIRST_LANG}]`), FIRST_LANG);
+    await page.screenshot({ path: `${SCREENSHOTS}counter-balance.png`, fullPage: true });
+  } catch (e) {
+    fail('cash', e.message.split('\n')[0]);
+  } finally {
+    await context.close();
+  }
+}
+
 async function testRole(browser, r) {
   console.log(`${r.role} (${r.email})`);
   const context = await newContext(browser);
@@ -488,6 +630,8 @@ async function main() {
     for (const r of ROLES) await testRole(browser, r);
     await testCounterAcceptance(browser);
     await testDelivery(browser);
+    await testPayBillFromPhoto(browser);
+    await testCounterCash(browser);
   } finally {
     await browser.close();
   }

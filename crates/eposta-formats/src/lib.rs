@@ -2,8 +2,10 @@
 //! constructor checks it ("parse, don't validate"), table-tested with public vectors (copied
 //! into `testdata/`, with their sources) and property-tested.
 //!
-//! The `qr` feature adds [`qr`], which draws QR codes as SVG and PNG bytes; the `iso20022`
-//! feature adds [`iso20022`], bank statements (camt.053) and remittance batches (pain.001).
+//! The `qr` feature adds [`qr`], which draws QR codes as SVG and PNG bytes; the `qr-decode`
+//! feature adds [`qr_decode`], which reads them back from photos (PNG or JPEG); the
+//! `iso20022` feature adds [`iso20022`], bank statements (camt.053) and remittance batches
+//! (pain.001).
 
 pub mod account;
 mod countries;
@@ -14,6 +16,8 @@ pub mod jmbg;
 pub mod payment_code;
 #[cfg(feature = "qr")]
 pub mod qr;
+#[cfg(feature = "qr-decode")]
+pub mod qr_decode;
 pub mod reference;
 pub mod s10;
 

@@ -139,19 +139,37 @@ impl App {
     }
 }
 
+/// The installation's secret as a command that must not create one reads it:
+/// `EPOSTA_SECRET_KEY`, else `<data_dir>/keys/secret.key`; `None` if neither exists (a
+/// fresh machine, or a command run away from the installation).
+pub fn existing_secret(config: &Config) -> Result<Option<SecretString>, Error> {
+    if let Some(s) = &config.secret_key {
+        return Ok(Some(s.clone()));
+    }
+    read_secret(&config.data_dir.join("keys"))
+}
+
+fn read_secret(dir: &Path) -> Result<Option<SecretString>, Error> {
+    let path = dir.join("secret.key");
+    let Ok(s) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let s = s.trim();
+    if s.len() >= 32 {
+        return Ok(Some(SecretString::from(s.to_owned())));
+    }
+    Err(Error::Config(format!(
+        "{} is shorter than 32 characters",
+        path.display()
+    )))
+}
+
 /// The secret lives in `<data_dir>/keys/secret.key`, created on first start with a warning,
 /// because several processes must share it (put it in `EPOSTA_SECRET_KEY` in production).
 fn load_or_create_secret(dir: &Path) -> Result<SecretString, Error> {
     let path = dir.join("secret.key");
-    if let Ok(s) = std::fs::read_to_string(&path) {
-        let s = s.trim();
-        if s.len() >= 32 {
-            return Ok(SecretString::from(s.to_owned()));
-        }
-        return Err(Error::Config(format!(
-            "{} is shorter than 32 characters",
-            path.display()
-        )));
+    if let Some(secret) = read_secret(dir)? {
+        return Ok(secret);
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
     let secret = crate::ids::random_token();

@@ -60,6 +60,32 @@ pub struct Config {
     /// Days an item waits at a post office for its recipient before it goes back; named in
     /// the recipient's notice as the pickup deadline. The postal capability checks the range.
     pub postal_pickup_days: u32,
+    /// The payment fee schedule (TOML, the format of
+    /// `crates/eposta-payments/fees.example.toml`); default: that example, built in. The
+    /// payments capability reads and checks it at start-up.
+    pub payments_fees: Option<PathBuf>,
+    /// ePošta's collection account, where citizens send IPS instant transfers (18 digits or
+    /// the dashed form); default: an example account that is nobody's.
+    pub payments_collection_account: String,
+    /// The holder of the collection account as IPS QR codes name it (tag N, up to 70
+    /// characters, at most three lines).
+    pub payments_collection_name: String,
+    /// The merchant category code in ePošta's IPS QR codes (tag M, four digits).
+    pub payments_mcc: String,
+    /// Minutes a card payment may wait on the acquirer's page before it expires.
+    pub payments_card_minutes: u32,
+    /// Hours an IPS payment may wait for its transfer to show on a bank statement.
+    pub payments_ips_hours: u32,
+    /// Serve the local test acquirer (`/test-acquirer/…`) and take card payments through it:
+    /// for `serve --demo`, tests and development only, never in production.
+    pub payments_test_acquirer: bool,
+    /// Generation of the key that signs payment receipts (1, 2, …): the key is derived from
+    /// `secret_key` and this number, so raising it gives a new key without a new secret. The
+    /// payments capability checks it (`docs/receipts.md`).
+    pub payments_receipt_key_generation: u32,
+    /// Public keys of earlier receipt-signing keys whose receipts still verify, separated by
+    /// commas or spaces (base64url, as `/receipts/keys.json` lists them).
+    pub payments_receipt_old_keys: String,
 }
 
 impl Default for Config {
@@ -81,9 +107,22 @@ impl Default for Config {
             postal_tariff: None,
             webhooks_allow_loopback: false,
             postal_pickup_days: 15,
+            payments_fees: None,
+            payments_collection_account: EXAMPLE_COLLECTION_ACCOUNT.into(),
+            payments_collection_name: "ePošta naplata (primer)".into(),
+            payments_mcc: "9402".into(),
+            payments_card_minutes: 90,
+            payments_ips_hours: 72,
+            payments_test_acquirer: false,
+            payments_receipt_key_generation: 1,
+            payments_receipt_old_keys: String::new(),
         }
     }
 }
+
+/// The collection account ePošta starts with: valid, and nobody's (bank code 200, account
+/// 123456789). The payments capability warns at start-up while it is in use.
+pub const EXAMPLE_COLLECTION_ACCOUNT: &str = "200-0000123456789-02";
 
 /// Environment variables that start with `EPOSTA_` but are not settings.
 const NOT_SETTINGS: &[&str] = &["CONFIG", "TEST_PG_URL"];

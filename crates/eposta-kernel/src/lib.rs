@@ -23,6 +23,8 @@ pub mod money;
 pub mod notify;
 pub mod offices;
 pub mod organisations;
+pub mod pdf;
+pub mod signing;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod web;

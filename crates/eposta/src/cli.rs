@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: crate::checks::ReferenceCommand,
     },
+    /// Payment receipts: verify one offline from its code, its PDF or a photo of its QR code (needs no database).
+    Receipt {
+        #[command(subcommand)]
+        command: crate::receipt::ReceiptCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +135,9 @@ impl Cli {
             Command::Account { command } => Some(crate::checks::run_account(command)),
             Command::Jmbg { command } => Some(crate::checks::run_jmbg(command)),
             Command::Reference { command } => Some(crate::checks::run_reference(command)),
+            Command::Receipt { command } => {
+                Some(crate::receipt::run(command, self.config.as_deref()))
+            }
             _ => None,
         }
     }
@@ -141,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { demo, no_workers } => serve(config, demo, !no_workers).await,
         Command::Worker => {
+            eposta_payments::check_config(&config)?;
             let app = open(config, false).await?;
             crate_workers_only(app).await
         }
@@ -185,6 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Account { command } => Ok(crate::checks::run_account(&command)),
         Command::Jmbg { command } => Ok(crate::checks::run_jmbg(&command)),
         Command::Reference { command } => Ok(crate::checks::run_reference(&command)),
+        Command::Receipt { command } => Ok(crate::receipt::run(&command, cli.config.as_deref())),
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -234,12 +244,14 @@ fn read_password() -> anyhow::Result<SecretString> {
 }
 
 fn registry() -> jobs::Registry {
-    eposta_postal::jobs(eposta_kernel::jobs())
+    eposta_payments::jobs(eposta_postal::jobs(eposta_kernel::jobs()))
 }
 
 /// Every route the process serves: the kernel's and each capability's.
 pub(crate) fn routes() -> web::Routes {
-    eposta_kernel::routes().merge(eposta_postal::routes())
+    eposta_kernel::routes()
+        .merge(eposta_postal::routes())
+        .merge(eposta_payments::routes())
 }
 
 fn spawn_workers(
@@ -253,12 +265,16 @@ fn spawn_workers(
             tokio::spawn(jobs::work(app.clone(), registry(), name, shutdown.clone()))
         })
         .collect();
-    // A process that runs jobs also sweeps what has outlived its use.
+    // A process that runs jobs also sweeps what has outlived its use, chains payments'
+    // history into the audit log and expires pending payments past their deadline.
     if !handles.is_empty() {
         handles.push(tokio::spawn(eposta_kernel::housekeeping::every_interval(
             app.clone(),
             shutdown.clone(),
         )));
+        handles.push(tokio::spawn(
+            eposta_payments::service::sweeper::every_interval(app.clone(), shutdown.clone()),
+        ));
     }
     handles
 }
@@ -285,8 +301,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn serve(config: Config, demo: bool, workers: bool) -> anyhow::Result<ExitCode> {
+async fn serve(mut config: Config, demo: bool, workers: bool) -> anyhow::Result<ExitCode> {
+    // The demo takes card payments through the local test acquirer (never in production).
+    config.payments_test_acquirer |= demo;
     eposta_postal::check_config(&config)?;
+    eposta_payments::check_config(&config)?;
     let listen = config.listen;
     let app = open(config, true).await?;
     if demo {
@@ -347,7 +366,10 @@ mod tests {
         let specs = routes.specs().to_vec();
         let t = TestApp::builder()
             .routes(eposta_postal::routes())
+            .routes(eposta_payments::routes())
             .jobs(eposta_postal::jobs)
+            .jobs(eposta_payments::jobs)
+            .config(|c| c.payments_test_acquirer = true)
             .build()
             .await;
         let checked = walk_role_matrix(&t, &specs).await;

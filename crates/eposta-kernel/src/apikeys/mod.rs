@@ -25,7 +25,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "tracking:write",
         "post tracking events (scanners, sorting centres)",
     ),
-    ("payments:create", "create payments"),
+    (
+        "payments:write",
+        "create payments, read them and refund them",
+    ),
     (
         "notary:submit",
         "notarise documents and send registered deliveries",

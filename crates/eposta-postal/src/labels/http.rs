@@ -48,7 +48,7 @@ impl From<Error> for KernelError {
                 ),
             ),
             Error::BookingCodeTooLong(_) => KernelError::invalid("booking_code", e.to_string()),
-            Error::Barcode(_) | Error::Font(_) => {
+            Error::Barcode(_) | Error::Pdf(_) => {
                 KernelError::Internal(anyhow::Error::new(e).context("rendering labels"))
             }
         }

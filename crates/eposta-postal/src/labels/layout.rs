@@ -21,11 +21,9 @@
 //!  └──────────────────────────────┘
 //! ```
 
-use qrcode::{Color, EcLevel, QrCode};
+use eposta_kernel::pdf::{Flow, LEADING, MM, Page, Typeface, Weight, clean, fit};
 
 use super::code128;
-use super::fonts::{Typeface, Weight, clean};
-use super::pdf::{MM, Page};
 use super::{Address, Error, LabelData};
 
 pub(crate) const PAGE_WIDTH: f32 = 100.0;
@@ -44,15 +42,12 @@ const QUIET_MODULES: f32 = 10.0;
 const BAR_TOP: f32 = 118.0;
 
 const QR_SIZE: f32 = 22.0;
-/// The QR code's quiet zone, in modules (ISO/IEC 18004 asks for 4).
-const QR_QUIET: usize = 4;
 const QR_LEFT: f32 = PAGE_WIDTH - MARGIN - QR_SIZE;
 
 const HEADER_RULE: f32 = 31.0;
 const SENDER_RULE: f32 = 51.0;
 /// Everything above the barcode must end here, leaving its quiet zone clear.
 const OPTIONS_BOTTOM: f32 = BAR_TOP - 3.0;
-const LEADING: f32 = 1.2;
 const RULE: f32 = 0.3;
 
 /// Draws one label on `page`.
@@ -82,7 +77,8 @@ fn header(page: &mut Page<'_>, label: &LabelData) -> Result<(), Error> {
 
     let code = label.booking_code.trim();
     if !code.is_empty() {
-        qr(page, code, QR_LEFT, MARGIN, QR_SIZE)?;
+        page.qr_code(code, QR_LEFT, MARGIN, QR_SIZE)
+            .map_err(|_| Error::BookingCodeTooLong(code.len()))?;
         let bold = Typeface::get(Weight::Bold)?;
         let (size, text) = fit(bold, &clean(code), 8.0, 5.0, QR_SIZE + 2.0);
         let x = QR_LEFT + (QR_SIZE - bold.width(&text, size) / MM) / 2.0;
@@ -177,42 +173,6 @@ fn barcode(page: &mut Page<'_>, label: &LabelData) -> Result<(), Error> {
     Ok(())
 }
 
-/// Draws a QR code of `data` in a `size` mm square (quiet zone included) at `x`, `top`.
-fn qr(page: &mut Page<'_>, data: &str, x: f32, top: f32, size: f32) -> Result<(), Error> {
-    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
-        .map_err(|_| Error::BookingCodeTooLong(data.len()))?;
-    let n = code.width();
-    let module = size / (n + 2 * QR_QUIET) as f32;
-    let dark: Vec<bool> = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == Color::Dark)
-        .collect();
-    let mut rects = Vec::new();
-    for row in 0..n {
-        let mut col = 0;
-        while col < n {
-            if !dark[row * n + col] {
-                col += 1;
-                continue;
-            }
-            let start = col;
-            while col < n && dark[row * n + col] {
-                col += 1;
-            }
-            // A hair of overlap with the next row keeps renderers from drawing seams.
-            rects.push((
-                x + (QR_QUIET + start) as f32 * module,
-                top + (QR_QUIET + row) as f32 * module,
-                (col - start) as f32 * module,
-                module + 0.01,
-            ));
-        }
-    }
-    page.fill_rects(rects);
-    Ok(())
-}
-
 fn street(a: &Address) -> String {
     clean(&format!("{} {}", a.street, a.number))
 }
@@ -235,165 +195,9 @@ pub(crate) fn weight_text(grams: u32) -> String {
     format!("{} kg", kg.trim_end_matches('0').trim_end_matches(','))
 }
 
-/// A column of lines set from the top down.
-struct Flow {
-    x: f32,
-    width: f32,
-    /// The baseline of the last line drawn (or the top of the block).
-    y: f32,
-}
-
-impl Flow {
-    fn new(x: f32, width: f32, top: f32) -> Self {
-        Flow { x, width, y: top }
-    }
-
-    fn gap(&mut self, mm: f32) {
-        self.y += mm;
-    }
-
-    /// One line, shrunk down to `min` points and then cut to fit.
-    fn line(
-        &mut self,
-        page: &mut Page<'_>,
-        weight: Weight,
-        text: &str,
-        size: f32,
-        min: f32,
-    ) -> Result<(), Error> {
-        let face = Typeface::get(weight)?;
-        let (size, text) = fit(face, &clean(text), size, min, self.width);
-        self.y += size * LEADING / MM;
-        page.text(weight, size, self.x, self.y, &text);
-        Ok(())
-    }
-
-    /// Up to `max_lines` lines, at the largest size down to `min` at which the text fits.
-    fn wrapped(
-        &mut self,
-        page: &mut Page<'_>,
-        weight: Weight,
-        text: &str,
-        size: f32,
-        min: f32,
-        max_lines: usize,
-    ) -> Result<(), Error> {
-        let face = Typeface::get(weight)?;
-        let (size, lines) = fit_lines(face, &clean(text), size, min, self.width, max_lines);
-        for line in lines {
-            self.y += size * LEADING / MM;
-            page.text(weight, size, self.x, self.y, &line);
-        }
-        Ok(())
-    }
-}
-
-/// The largest size from `size` down to `min` (in half points) at which `text` fits
-/// `width` mm on one line; at `min`, the text cut short with an ellipsis.
-pub(crate) fn fit(face: &Typeface, text: &str, size: f32, min: f32, width: f32) -> (f32, String) {
-    let limit = width * MM;
-    let mut s = size;
-    while s >= min {
-        if face.width(text, s) <= limit {
-            return (s, text.to_owned());
-        }
-        s -= 0.5;
-    }
-    (min, ellipsize(face, text, min, limit))
-}
-
-/// Like [`fit`] over several lines, breaking between words (and inside a word too long for
-/// a line).
-pub(crate) fn fit_lines(
-    face: &Typeface,
-    text: &str,
-    size: f32,
-    min: f32,
-    width: f32,
-    max_lines: usize,
-) -> (f32, Vec<String>) {
-    let limit = width * MM;
-    let mut s = size;
-    while s >= min {
-        let lines = wrap(face, text, s, limit);
-        if lines.len() <= max_lines {
-            return (s, lines);
-        }
-        s -= 0.5;
-    }
-    let mut lines = wrap(face, text, min, limit);
-    if lines.len() > max_lines {
-        lines.truncate(max_lines);
-        if let Some(last) = lines.last_mut() {
-            // The ellipsis says something was left out even when the last line is full.
-            *last = ellipsize(face, &format!("{last}…"), min, limit);
-        }
-    }
-    (min, lines)
-}
-
-fn wrap(face: &Typeface, text: &str, size: f32, limit: f32) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let candidate = if current.is_empty() {
-            word.to_owned()
-        } else {
-            format!("{current} {word}")
-        };
-        if face.width(&candidate, size) <= limit {
-            current = candidate;
-            continue;
-        }
-        if !current.is_empty() {
-            lines.push(std::mem::take(&mut current));
-        }
-        current = word.to_owned();
-        while face.width(&current, size) > limit {
-            let cut = longest_prefix(face, &current, size, limit);
-            let rest = current.split_off(cut);
-            lines.push(std::mem::replace(&mut current, rest));
-        }
-    }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
-/// The byte length of the longest prefix of `text` that fits (at least one character).
-fn longest_prefix(face: &Typeface, text: &str, size: f32, limit: f32) -> usize {
-    let mut end = 0;
-    let mut width = 0.0;
-    for (i, c) in text.char_indices() {
-        width += face.advance(face.glyph(c).0) * size / 1000.0;
-        if width > limit && i > 0 {
-            return end;
-        }
-        end = i + c.len_utf8();
-    }
-    end
-}
-
-/// `text` cut so that it and a trailing ellipsis fit `limit` points.
-fn ellipsize(face: &Typeface, text: &str, size: f32, limit: f32) -> String {
-    if face.width(text, size) <= limit {
-        return text.to_owned();
-    }
-    let mut cut = text.trim_end_matches('…').to_owned();
-    while !cut.is_empty() && face.width(&format!("{cut}…"), size) > limit {
-        cut.pop();
-    }
-    format!("{}…", cut.trim_end())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn regular() -> &'static Typeface {
-        Typeface::get(Weight::Regular).expect("embedded font parses")
-    }
 
     #[test]
     fn weights_read_the_serbian_way() {
@@ -403,41 +207,5 @@ mod tests {
         assert_eq!(weight_text(1250), "1,25 kg");
         assert_eq!(weight_text(1005), "1,005 kg");
         assert_eq!(weight_text(31_500), "31,5 kg");
-    }
-
-    #[test]
-    fn fit_shrinks_then_cuts() {
-        let f = regular();
-        assert_eq!(fit(f, "Beograd", 10.0, 6.0, 50.0), (10.0, "Beograd".into()));
-        let long = "Bulevar kralja Aleksandra ".repeat(3);
-        let long = long.trim();
-        let (size, text) = fit(f, long, 10.0, 8.0, 90.0);
-        assert!(size < 10.0);
-        assert!(f.width(&text, size) <= 90.0 * MM);
-        let (size, text) = fit(f, long, 10.0, 9.0, 40.0);
-        assert_eq!(size, 9.0);
-        assert!(text.ends_with('…') && text.len() < long.len(), "{text}");
-        assert!(f.width(&text, size) <= 40.0 * MM);
-    }
-
-    #[test]
-    fn fit_lines_wraps_between_words_and_keeps_every_word_when_it_can() {
-        let f = regular();
-        let name = "Љубица Ђорђевић-Жујовић Петровић";
-        let (size, lines) = fit_lines(f, name, 15.0, 10.0, 50.0, 2);
-        assert!(lines.len() <= 2, "{lines:?}");
-        assert_eq!(lines.join(" "), name);
-        for l in &lines {
-            assert!(f.width(l, size) <= 50.0 * MM);
-        }
-        // Too long even at the smallest size: two lines, the second ending in an ellipsis.
-        let (size, lines) = fit_lines(f, &name.repeat(4), 15.0, 10.0, 50.0, 2);
-        assert_eq!((size, lines.len()), (10.0, 2));
-        assert!(lines[1].ends_with('…'));
-        // One word wider than the line is broken inside.
-        let word = "Ааааааааааааааааааааааааааааааааааааааааааааааа";
-        let lines = wrap(f, word, 12.0, 30.0 * MM);
-        assert!(lines.len() > 1);
-        assert_eq!(lines.concat(), word);
     }
 }

@@ -3,36 +3,14 @@
 //! recipient blocks, product, weight and options. Pure: no database, no HTTP (apart from
 //! [`pdf_response`], which only wraps the bytes for a handler).
 //!
-//! # Why this stack
-//!
-//! The whole CI builds from scratch, so the renderer is built from small crates and one
-//! encoder of our own:
-//!
-//! - [`pdf-writer`](https://docs.rs/pdf-writer) (Typst's low-level writer; 4 small
-//!   dependencies) writes the objects. `printpdf` 0.12 brings azul layout and image crates
-//!   unless trimmed and changes its API every minor release; `krilla` brings text shaping
-//!   (rustybuzz, skrifa) that Serbian does not need.
-//! - [`subsetter`](https://docs.rs/subsetter) (Typst's, without its variable-font feature:
-//!   one dependency) cuts the embedded font down to the glyphs a document uses, so a label
-//!   weighs about 15 KB and a batch shares one subset (1,000 labels: 2.6 MB).
-//! - [`ttf-parser`](https://docs.rs/ttf-parser) (no dependencies) maps characters to
-//!   glyphs and measures text.
-//! - [`qrcode`](https://docs.rs/qrcode) without its default features (no `image`) encodes
-//!   the QR code, drawn here as rectangles.
-//! - Code 128 is our own ([`code128`]): `barcoders` makes the caller choose code sets by
-//!   hand, and the optimal B/C choice with its check symbol fits in a page, tested against
-//!   zint's published module strings.
-//! - `miniz_oxide` compresses the streams.
-//!
-//! Text is set in Noto Sans Regular and Bold (SIL OFL 1.1, `fonts/`), which cover Serbian in
-//! both scripts; glyphs are placed one by one, with a ToUnicode map so `pdftotext`, search
-//! and screen readers get the text back in its own script.
+//! Drawn with the kernel's PDF writer ([`eposta_kernel::pdf`]: pdf-writer, embedded Noto
+//! Sans subsets, QR codes as rectangles); Code 128 is our own ([`code128`]): `barcoders` makes
+//! the caller choose code sets by hand, and the optimal B/C choice with its check symbol fits
+//! in a page, tested against zint's published module strings.
 
 pub mod code128;
-mod fonts;
 mod http;
 mod layout;
-mod pdf;
 
 use chrono::NaiveDate;
 use eposta_formats::s10::S10;
@@ -88,8 +66,8 @@ pub enum Error {
     #[error("barcode: {0}")]
     Barcode(#[from] Code128Error),
     /// The embedded font could not be read or subset: a defect, never the caller's input.
-    #[error("font: {0}")]
-    Font(String),
+    #[error("pdf: {0}")]
+    Pdf(#[from] eposta_kernel::pdf::PdfError),
 }
 
 /// One label as a one-page PDF.
@@ -114,11 +92,12 @@ pub fn labels_pdf(labels: &[LabelData]) -> Result<Vec<u8>, Error> {
         [one] => format!("Налепница {}", one.tracking_number.grouped()),
         many => format!("Налепнице ({})", many.len()),
     };
-    let mut doc = pdf::Document::new(layout::PAGE_WIDTH, layout::PAGE_HEIGHT, title)?;
+    let mut doc =
+        eposta_kernel::pdf::Document::new(layout::PAGE_WIDTH, layout::PAGE_HEIGHT, title)?;
     for label in labels {
         let mut page = doc.page();
         layout::draw(&mut page, label)?;
         page.finish();
     }
-    doc.finish()
+    Ok(doc.finish()?)
 }

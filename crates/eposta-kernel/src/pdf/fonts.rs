@@ -1,28 +1,29 @@
-//! The two typefaces embedded in labels (Noto Sans Regular and Bold, see `fonts/README.md`):
-//! glyph lookup and text widths.
+//! The two typefaces embedded in ePošta's PDFs (Noto Sans Regular and Bold, cut down to the
+//! letters Serbian and its neighbours need, see `fonts/README.md`): glyph lookup and text
+//! widths.
 
 use std::sync::LazyLock;
 
 use ttf_parser::{Face, GlyphId};
 
-use super::Error;
+use super::PdfError;
 
 /// Which face a run of text is set in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Weight {
+pub enum Weight {
     Regular,
     Bold,
 }
 
 /// One parsed face and the metrics the PDF font descriptor needs.
-pub(crate) struct Typeface {
-    pub data: &'static [u8],
-    pub face: Face<'static>,
+pub struct Typeface {
+    pub(crate) data: &'static [u8],
+    pub(crate) face: Face<'static>,
     /// The PostScript name, e.g. `NotoSans-Bold`.
-    pub name: &'static str,
-    pub weight: u16,
+    pub(crate) name: &'static str,
+    pub(crate) weight: u16,
     units_per_em: f32,
-    /// Drawn for characters the face lacks, so a label never fails on an unusual name.
+    /// Drawn for characters the face lacks, so a document never fails on an unusual name.
     fallback: (GlyphId, char),
 }
 
@@ -58,8 +59,8 @@ impl Typeface {
         })
     }
 
-    pub fn get(weight: Weight) -> Result<&'static Typeface, Error> {
-        let faces = TYPEFACES.as_ref().map_err(|e| Error::Font(e.clone()))?;
+    pub fn get(weight: Weight) -> Result<&'static Typeface, PdfError> {
+        let faces = TYPEFACES.as_ref().map_err(|e| PdfError::Font(e.clone()))?;
         Ok(match weight {
             Weight::Regular => &faces.regular,
             Weight::Bold => &faces.bold,
@@ -68,7 +69,7 @@ impl Typeface {
 
     /// The glyph for `c` and the character it stands for in extracted text: `c` itself, or
     /// the fallback question mark when the face lacks it.
-    pub fn glyph(&self, c: char) -> (GlyphId, char) {
+    pub(crate) fn glyph(&self, c: char) -> (GlyphId, char) {
         match self.face.glyph_index(c) {
             Some(g) => (g, c),
             None => self.fallback,
@@ -76,7 +77,7 @@ impl Typeface {
     }
 
     /// Advance width of a glyph in thousandths of the font size (PDF glyph space).
-    pub fn advance(&self, g: GlyphId) -> f32 {
+    pub(crate) fn advance(&self, g: GlyphId) -> f32 {
         f32::from(self.face.glyph_hor_advance(g).unwrap_or(0)) * 1000.0 / self.units_per_em
     }
 
@@ -90,7 +91,7 @@ impl Typeface {
     }
 
     /// A font-unit metric in thousandths of the font size.
-    pub fn scaled(&self, v: i16) -> f32 {
+    pub(crate) fn scaled(&self, v: i16) -> f32 {
         f32::from(v) * 1000.0 / self.units_per_em
     }
 }
@@ -98,7 +99,7 @@ impl Typeface {
 /// Makes user text printable on one line: control characters become spaces, runs of white
 /// space collapse, and the Serbian letters typed as a base letter plus a combining accent
 /// (as some systems send them) are joined into the single letters the font has.
-pub(crate) fn clean(text: &str) -> String {
+pub fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let join: Option<fn(char) -> Option<char>> = match c {

@@ -1,16 +1,21 @@
 //! A small page writer on top of `pdf-writer`: pages drawn in millimetres from the top-left
 //! corner, text in the two embedded faces (subset to the glyphs the document uses, with a
-//! ToUnicode map so text can be searched, copied and read aloud), compressed streams.
+//! ToUnicode map so text can be searched, copied and read aloud), QR codes as rectangles,
+//! compressed streams.
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use subsetter::GlyphRemapper;
 
-use super::Error;
+use qrcode::{Color, EcLevel, QrCode};
+
+use super::PdfError;
 use super::fonts::{Typeface, Weight};
 
 /// Points per millimetre.
-pub(crate) const MM: f32 = 72.0 / 25.4;
+pub const MM: f32 = 72.0 / 25.4;
+/// A QR code's quiet zone, in modules (ISO/IEC 18004 asks for 4).
+const QR_QUIET: usize = 4;
 
 const SYSTEM_INFO: SystemInfo<'static> = SystemInfo {
     registry: Str(b"Adobe"),
@@ -28,7 +33,7 @@ struct FontUse {
 }
 
 impl FontUse {
-    fn new(weight: Weight, resource: Name<'static>) -> Result<Self, Error> {
+    fn new(weight: Weight, resource: Name<'static>) -> Result<Self, PdfError> {
         Ok(FontUse {
             face: Typeface::get(weight)?,
             resource,
@@ -55,7 +60,7 @@ impl FontUse {
 }
 
 /// A document being drawn, page by page.
-pub(crate) struct Document {
+pub struct Document {
     width_mm: f32,
     height_mm: f32,
     regular: FontUse,
@@ -63,17 +68,20 @@ pub(crate) struct Document {
     /// Compressed content streams, one per page.
     pages: Vec<Vec<u8>>,
     title: String,
+    subject: Option<String>,
+    /// Entries of our own in the document information dictionary, e.g. a receipt's token.
+    info: Vec<(&'static str, String)>,
 }
 
 /// One page's drawing operations. Coordinates are millimetres from the top-left corner;
 /// text is placed by its baseline.
-pub(crate) struct Page<'d> {
+pub struct Page<'d> {
     doc: &'d mut Document,
     content: Content,
 }
 
 impl Document {
-    pub fn new(width_mm: f32, height_mm: f32, title: String) -> Result<Self, Error> {
+    pub fn new(width_mm: f32, height_mm: f32, title: String) -> Result<Self, PdfError> {
         Ok(Document {
             width_mm,
             height_mm,
@@ -81,7 +89,21 @@ impl Document {
             bold: FontUse::new(Weight::Bold, Name(b"F2"))?,
             pages: Vec::new(),
             title,
+            subject: None,
+            info: Vec::new(),
         })
+    }
+
+    /// The document's subject, which viewers show among its properties.
+    pub fn subject(&mut self, subject: String) {
+        self.subject = Some(subject);
+    }
+
+    /// An entry of our own in the document information dictionary (`pdfinfo -custom` lists
+    /// it); for data a program reads back out of the file. `key` is a PDF name: ASCII
+    /// letters and digits.
+    pub fn info(&mut self, key: &'static str, value: String) {
+        self.info.push((key, value));
     }
 
     pub fn page(&mut self) -> Page<'_> {
@@ -92,7 +114,7 @@ impl Document {
     }
 
     /// Writes the whole file.
-    pub fn finish(self) -> Result<Vec<u8>, Error> {
+    pub fn finish(self) -> Result<Vec<u8>, PdfError> {
         let mut pdf = Pdf::new();
         let mut alloc = Ref::new(1);
         let catalog = alloc.bump();
@@ -106,12 +128,20 @@ impl Document {
             .collect();
 
         pdf.catalog(catalog).pages(tree).lang(TextStr("sr"));
-        pdf.document_info(info)
+        let mut document_info = pdf.document_info(info);
+        document_info
             .title(TextStr(&self.title))
             .producer(TextStr("ePošta"));
+        if let Some(subject) = &self.subject {
+            document_info.subject(TextStr(subject));
+        }
+        for (key, value) in &self.info {
+            document_info.pair(Name(key.as_bytes()), TextStr(value));
+        }
+        document_info.finish();
         pdf.pages(tree)
             .kids(pages.iter().map(|&(page, _)| page))
-            .count(i32::try_from(pages.len()).map_err(|_| Error::TooManyLabels(pages.len()))?);
+            .count(i32::try_from(pages.len()).map_err(|_| PdfError::TooManyPages(pages.len()))?);
 
         let media = Rect::new(0.0, 0.0, self.width_mm * MM, self.height_mm * MM);
         for (&(page_id, content_id), stream) in pages.iter().zip(&self.pages) {
@@ -174,6 +204,43 @@ impl Page<'_> {
         self.fill_rects([(x, y - thickness / 2.0, width, thickness)]);
     }
 
+    /// A QR code of `data` (error correction level M) in a `size` mm square, quiet zone
+    /// included, at `x`, `top`; dark modules are rectangles, one per horizontal run.
+    pub fn qr_code(&mut self, data: &str, x: f32, top: f32, size: f32) -> Result<(), PdfError> {
+        let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
+            .map_err(|_| PdfError::QrTooLong(data.len()))?;
+        let n = code.width();
+        let module = size / (n + 2 * QR_QUIET) as f32;
+        let dark: Vec<bool> = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == Color::Dark)
+            .collect();
+        let mut rects = Vec::new();
+        for row in 0..n {
+            let mut col = 0;
+            while col < n {
+                if !dark[row * n + col] {
+                    col += 1;
+                    continue;
+                }
+                let start = col;
+                while col < n && dark[row * n + col] {
+                    col += 1;
+                }
+                // A hair of overlap with the next row keeps renderers from drawing seams.
+                rects.push((
+                    x + (QR_QUIET + start) as f32 * module,
+                    top + (QR_QUIET + row) as f32 * module,
+                    (col - start) as f32 * module,
+                    module + 0.01,
+                ));
+            }
+        }
+        self.fill_rects(rects);
+        Ok(())
+    }
+
     pub fn finish(self) {
         let raw = self.content.finish();
         self.doc.pages.push(deflate(raw.as_slice()));
@@ -202,10 +269,10 @@ impl FontRefs {
 
 /// Writes one face as a Type 0 font with a TrueType CID font beneath it: the only way to
 /// address more than 256 glyphs (Latin and Cyrillic together) with a searchable text layer.
-fn write_font(pdf: &mut Pdf, font: &FontUse, refs: &FontRefs) -> Result<(), Error> {
+fn write_font(pdf: &mut Pdf, font: &FontUse, refs: &FontRefs) -> Result<(), PdfError> {
     let face = font.face;
     let program = subsetter::subset(face.data, 0, &font.remapper)
-        .map_err(|e| Error::Font(format!("{}: {e}", face.name)))?;
+        .map_err(|e| PdfError::Font(format!("{}: {e}", face.name)))?;
     let base_name = format!("{}+{}", subset_tag(&font.remapper), face.name);
     let base_name = Name(base_name.as_bytes());
 
@@ -259,7 +326,8 @@ fn write_font(pdf: &mut Pdf, font: &FontUse, refs: &FontRefs) -> Result<(), Erro
     pdf.stream(refs.to_unicode, &deflate(cmap.finish().as_slice()))
         .filter(Filter::FlateDecode);
 
-    let length1 = i32::try_from(program.len()).map_err(|_| Error::Font("font too large".into()))?;
+    let length1 =
+        i32::try_from(program.len()).map_err(|_| PdfError::Font("font too large".into()))?;
     pdf.stream(refs.file, &deflate(&program))
         .filter(Filter::FlateDecode)
         .pair(Name(b"Length1"), length1);
@@ -267,7 +335,7 @@ fn write_font(pdf: &mut Pdf, font: &FontUse, refs: &FontRefs) -> Result<(), Erro
 }
 
 /// Six capital letters naming a subset (PDF 32000 §9.6.4), derived from the glyphs it holds
-/// so the same labels always give the same bytes.
+/// so the same document always gives the same bytes.
 fn subset_tag(remapper: &GlyphRemapper) -> String {
     let mut hash: u32 = 0x811c_9dc5;
     for g in remapper.remapped_gids() {
