@@ -7,7 +7,8 @@
 #   api        eposta serve: GET /api/v1/tracking/{id} with a postal:track API key
 #   page       eposta serve: the public page GET /track?id={id} (HTML)
 # each for DURATION seconds after a warm-up, ROUNDS times in turn, and prints requests/s
-# and latency percentiles, one line per run and the median of the rounds per target.
+# and latency percentiles, with the CPU time per request of the server process and of the
+# database's backends, one line per run and the median of the rounds per target.
 #
 #   bash bench/tracking.sh [ITEMS] [DURATION] [ROUNDS]      (defaults 10000000 30 3)
 #
@@ -116,7 +117,7 @@ done
 # an unknown one with 404 (baseline) or not_found (eposta).
 id="$(head -1 "$ids")"
 unknown="RB000000005RS" # a service indicator the loader never uses
-curl -sf "http://127.0.0.1:$baseline_port/items/$id" | grep -q "\"tracking_number\":\"$id\"" ||
+grep -q "\"tracking_number\":\"$id\"" <<<"$(curl -sf "http://127.0.0.1:$baseline_port/items/$id")" ||
   { echo "baseline: wrong answer for $id" >&2; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$baseline_port/items/$unknown")" = 404 ] ||
   { echo "baseline: $unknown should be unknown" >&2; exit 1; }
@@ -129,9 +130,24 @@ fi
 curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$eposta_port/api/v1/tracking/$unknown" |
   grep -q '"result":"not_found"' || { echo "eposta: $unknown should be not_found" >&2; exit 1; }
 grouped="$(sed -E 's/^(..)(...)(...)(...)(..)$/\1 \2 \3 \4 \5/' <<<"$id")"
-curl -sf "http://127.0.0.1:$eposta_port/track?id=$id" | grep -q "$grouped" ||
+# Read whole before grep: `grep -q` stops at the first match, and curl, cut off, would fail
+# the pipeline.
+page="$(curl -sf "http://127.0.0.1:$eposta_port/track?id=$id")"
+grep -q "$grouped" <<<"$page" ||
   { echo "eposta: the page does not show $id" >&2; exit 1; }
 echo "answers checked: $id found (8 events), $unknown unknown, on every target"
+
+# CPU time (clock ticks) used so far by these processes, from /proc/<pid>/stat.
+ticks() {
+  local total=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+backends() { q "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"; }
+hz="$(getconf CLK_TCK)"
 
 run() { # target seconds -> RESULT line
   local name="$1" seconds="$2" url prefix tok=""
@@ -145,21 +161,30 @@ run() { # target seconds -> RESULT line
 }
 
 echo "==> load: wrk -t2 -c64 -d${duration}s, after ${warmup} s of warm-up, $rounds rounds"
-printf '%-9s %5s %9s %8s %8s %8s %8s %9s %7s %6s  %s\n' target round "req/s" "p50 ms" "p90 ms" \
-  "p99 ms" "max ms" requests non2xx errors "load average"
+printf '%-9s %5s %9s %8s %8s %8s %8s %9s %7s %6s %9s %7s  %s\n' target round "req/s" "p50 ms" \
+  "p90 ms" "p99 ms" "max ms" requests non2xx errors "server µs" "db µs" "load average"
 for r in $(seq "$rounds"); do
   for t in $targets; do
     run "$t" "$warmup" >/dev/null
     load="$(cut -d' ' -f1-3 /proc/loadavg)"
+    if [ "$t" = baseline ]; then server="${pids[0]}"; else server="${pids[1]}"; fi
+    mapfile -t db_pids < <(backends)
+    server_before="$(ticks "$server")"
+    db_before="$(ticks "${db_pids[@]}")"
     read -r _ rps p50 p90 p99 max n bad errs < <(run "$t" "$duration")
-    printf '%-9s %5s %9s %8s %8s %8s %8s %9s %7s %6s  %s\n' "$t" "$r" "$rps" "$p50" "$p90" "$p99" \
-      "$max" "$n" "$bad" "$errs" "$load" | tee -a "$work/results"
+    # CPU per request, steadier than requests/s on a shared machine: the server process and
+    # the PostgreSQL backends of the benchmark database (both servers' pools; the idle one
+    # adds nothing).
+    server_us=$(( ( $(ticks "$server") - server_before ) * 1000000 / hz / (n > 0 ? n : 1) ))
+    db_us=$(( ( $(ticks "${db_pids[@]}") - db_before ) * 1000000 / hz / (n > 0 ? n : 1) ))
+    printf '%-9s %5s %9s %8s %8s %8s %8s %9s %7s %6s %9s %7s  %s\n' "$t" "$r" "$rps" "$p50" "$p90" \
+      "$p99" "$max" "$n" "$bad" "$errs" "$server_us" "$db_us" "$load" | tee -a "$work/results"
   done
 done
 
 echo "==> median of $rounds rounds ($items items, $((items * 8)) events)"
-printf '%-9s %9s %8s %8s\n' target "req/s" "p50 ms" "p99 ms"
+printf '%-9s %9s %8s %8s %9s %7s\n' target "req/s" "p50 ms" "p99 ms" "server µs" "db µs"
 for t in $targets; do
   awk -v t="$t" '$1 == t' "$work/results" | sort -k3 -n | awk -v n="$rounds" '
-    NR == int((n + 1) / 2) { printf "%-9s %9s %8s %8s\n", $1, $3, $4, $6 }'
+    NR == int((n + 1) / 2) { printf "%-9s %9s %8s %8s %9s %7s\n", $1, $3, $4, $6, $11, $12 }'
 done

@@ -2,13 +2,15 @@
 //! `db_run!` macro that runs the same query text on either (see docs/decisions/0001).
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use deadpool::managed;
 
 use secrecy::ExposeSecret;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::error::Error;
 
@@ -41,10 +43,82 @@ impl Backend {
 ///
 /// SQLite gets two pools: many readers and exactly one writer, because SQLite allows one
 /// writer at a time and a second writer would only meet `SQLITE_BUSY`.
-#[derive(Clone, Debug)]
+///
+/// PostgreSQL gets two as well: sqlx's pool for transactions, and a pool of connections for
+/// reads (`conn`), which hands a connection back without a round trip. sqlx's pool sends a
+/// `Sync` and waits for the server's answer every time a connection goes back to it; on a
+/// lookup that is one query, that round trip cost as much CPU as a second query (measured in
+/// docs/benchmarks.md, "Tracking lookups"). A read connection is instead checked with that
+/// round trip when it is handed out and was last checked more than `READ_CHECK_EVERY` ago,
+/// so one that broke (a server restart) fails reads for at most that long before it is
+/// replaced. A read cancelled half-way leaves nothing behind: sqlx's PostgreSQL connection
+/// reads what is left of an earlier exchange before it sends the next query.
+#[derive(Clone)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
-    Postgres(PgPool),
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres {
+        pool: PgPool,
+        read: managed::Pool<PgReads>,
+    },
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Db::Sqlite { .. } => f.write_str("Db::Sqlite"),
+            Db::Postgres { .. } => f.write_str("Db::Postgres"),
+        }
+    }
+}
+
+/// How often a read connection in use is checked with a round trip to the server.
+pub const READ_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Read connections older than this are closed and opened again, as sqlx's pool does.
+const READ_MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// Opens and checks the read connections of `Db::Postgres`.
+pub struct PgReads {
+    options: PgConnectOptions,
+}
+
+/// A read connection and when it was last known to work.
+pub struct ReadConnection {
+    conn: PgConnection,
+    opened: Instant,
+    checked: Instant,
+}
+
+impl managed::Manager for PgReads {
+    type Type = ReadConnection;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<ReadConnection, sqlx::Error> {
+        let conn = PgConnection::connect_with(&self.options).await?;
+        let now = Instant::now();
+        Ok(ReadConnection {
+            conn,
+            opened: now,
+            checked: now,
+        })
+    }
+
+    async fn recycle(
+        &self,
+        c: &mut ReadConnection,
+        _: &managed::Metrics,
+    ) -> managed::RecycleResult<sqlx::Error> {
+        if c.opened.elapsed() > READ_MAX_LIFETIME {
+            return Err(managed::RecycleError::message("closed after its lifetime"));
+        }
+        if c.checked.elapsed() > READ_CHECK_EVERY {
+            c.conn.ping().await?;
+            c.checked = Instant::now();
+        }
+        Ok(())
+    }
 }
 
 /// Either backend's value of something; `db_run!` matches on it.
@@ -56,7 +130,7 @@ pub enum Either<S, P> {
 /// A connection taken from the pool, for reads (or single autocommit writes on PostgreSQL).
 pub enum Conn {
     Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
+    Postgres(managed::Object<PgReads>),
 }
 
 /// A transaction; every write that must be atomic (including enqueued jobs and audit
@@ -76,7 +150,7 @@ impl Exec for Conn {
     fn exec(&mut self) -> Either<&mut SqliteConnection, &mut PgConnection> {
         match self {
             Conn::Sqlite(c) => Either::Sqlite(&mut **c),
-            Conn::Postgres(c) => Either::Postgres(&mut **c),
+            Conn::Postgres(c) => Either::Postgres(&mut c.conn),
         }
     }
     fn backend(&self) -> Backend {
@@ -178,9 +252,16 @@ impl Db {
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(opts.acquire_timeout)
                     .test_before_acquire(false)
-                    .connect_with(o)
+                    .connect_with(o.clone())
                     .await?;
-                Ok(Db::Postgres(pool))
+                let read = managed::Pool::builder(PgReads { options: o })
+                    .max_size(opts.max_connections.max(1) as usize)
+                    .wait_timeout(Some(opts.acquire_timeout))
+                    .create_timeout(Some(opts.acquire_timeout))
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .map_err(|e| Error::Config(format!("database read pool: {e}")))?;
+                Ok(Db::Postgres { pool, read })
             }
         }
     }
@@ -188,7 +269,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres { .. } => Backend::Postgres,
         }
     }
 
@@ -196,7 +277,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), Error> {
         match self {
             Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Db::Postgres { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -208,10 +289,7 @@ impl Db {
                 SQLITE_MIGRATIONS.iter().count(),
                 Conn::Sqlite(read.acquire().await?),
             ),
-            Db::Postgres(pool) => (
-                POSTGRES_MIGRATIONS.iter().count(),
-                Conn::Postgres(pool.acquire().await?),
-            ),
+            Db::Postgres { .. } => (POSTGRES_MIGRATIONS.iter().count(), self.conn().await?),
         };
         let applied: Result<i64, sqlx::Error> = db_run!(&mut conn, |c| sqlx::query_scalar(
             "SELECT COUNT(*) FROM _sqlx_migrations WHERE success"
@@ -229,15 +307,24 @@ impl Db {
     pub async fn conn(&self) -> Result<Conn, Error> {
         Ok(match self {
             Db::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
-            Db::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+            Db::Postgres { read, .. } => Conn::Postgres(read.get().await.map_err(read_error)?),
         })
+    }
+
+    /// The sqlx pool of a PostgreSQL database (for tools that need sqlx's own API, such as
+    /// `COPY`), or `None` on SQLite.
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match self {
+            Db::Postgres { pool, .. } => Some(pool),
+            Db::Sqlite { .. } => None,
+        }
     }
 
     /// A write transaction (on SQLite, through the single writer).
     pub async fn begin(&self) -> Result<Tx, Error> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?),
         })
     }
 
@@ -248,7 +335,13 @@ impl Db {
                 read.size() + write.size(),
                 read.num_idle() + write.num_idle(),
             ),
-            Db::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Db::Postgres { pool, read } => {
+                let reads = read.status();
+                (
+                    pool.size() + reads.size as u32,
+                    pool.num_idle() + reads.available,
+                )
+            }
         }
     }
 
@@ -258,7 +351,10 @@ impl Db {
                 read.close().await;
                 write.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres { pool, read } => {
+                read.close();
+                pool.close().await;
+            }
         }
     }
 }
@@ -270,5 +366,18 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
+    }
+}
+
+/// A read connection that could not be had, as the kernel's errors say it: a timeout or a
+/// server that cannot be reached is `Unavailable`, as for sqlx's pool.
+fn read_error(e: managed::PoolError<sqlx::Error>) -> Error {
+    match e {
+        managed::PoolError::Backend(e) => e.into(),
+        managed::PoolError::Timeout(_) | managed::PoolError::Closed => {
+            tracing::warn!(error = %e, "database unavailable");
+            Error::Unavailable
+        }
+        other => Error::Internal(anyhow::anyhow!("database read pool: {other}")),
     }
 }

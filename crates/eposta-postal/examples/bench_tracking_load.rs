@@ -33,7 +33,7 @@ use eposta_formats::s10::S10;
 use eposta_kernel::audit::Actor;
 use eposta_kernel::config::Config;
 use eposta_kernel::{App, apikeys, demo, offices};
-use eposta_postal::tracking::{codes, store as tracking_store};
+use eposta_postal::tracking::{codes, store as tracking_store, summary};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use tokio::sync::mpsc;
@@ -388,6 +388,41 @@ fn event_rows(items: u64, offices: Vec<String>, send: mpsc::Sender<Vec<u8>>) {
     let _ = send.blocking_send(c.take());
 }
 
+/// Each item's summary row (`tracking_summaries`): its eight events' lines in the order the
+/// events were stored, written by the same function ingest uses.
+fn summary_rows(items: u64, offices: Vec<String>, send: mpsc::Sender<Vec<u8>>) {
+    let table = codes::table();
+    let mut c = Copy::new();
+    c.header();
+    let mut text = String::new();
+    for i in 0..items {
+        text.clear();
+        for s in life(i, items, &offices) {
+            summary::push(
+                &mut text,
+                &summary::Line {
+                    code: s.code,
+                    status: table
+                        .event(s.code)
+                        .map_or("in_transit", |e| e.status.as_str()),
+                    location: &s.location,
+                    event_time: s.at,
+                    reason_code: s.reason,
+                    action_code: s.action,
+                },
+            );
+        }
+        c.tuple(2);
+        c.text(tracking_number(i).as_str());
+        c.text(&text);
+        if c.full() && send.blocking_send(c.take()).is_err() {
+            return;
+        }
+    }
+    c.trailer();
+    let _ = send.blocking_send(c.take());
+}
+
 /// Streams what `produce` generates (on a thread of its own, so that generating and
 /// PostgreSQL's parsing overlap) into `COPY table (columns) FROM STDIN (FORMAT binary,
 /// FREEZE)`, in a transaction that truncates the table first. Returns the rows copied.
@@ -563,6 +598,20 @@ async fn load(app: &App, pool: &PgPool, items: u64) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
 
+    let t = Instant::now();
+    let codes: Vec<String> = offices.iter().map(|o| o.code.clone()).collect();
+    let summaries = copy_table(
+        pool,
+        "tracking_summaries",
+        "tracking_number, events",
+        move |send| summary_rows(items, codes, send),
+    )
+    .await?;
+    println!(
+        "tracking_summaries: {summaries} rows copied in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
     let mut c = pool.acquire().await?;
     sqlx::query("SET maintenance_work_mem = '1GB'")
         .execute(&mut *c)
@@ -581,9 +630,11 @@ async fn load(app: &App, pool: &PgPool, items: u64) -> anyhow::Result<()> {
         );
     }
     let t = Instant::now();
-    sqlx::query("ANALYZE postal_items, tracking_events, offices, postal_facilities")
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "ANALYZE postal_items, tracking_events, tracking_summaries, offices, postal_facilities",
+    )
+    .execute(&mut *c)
+    .await?;
     println!("ANALYZE in {:.1} s", t.elapsed().as_secs_f64());
     let took = started.elapsed().as_secs_f64();
     sqlx::query("INSERT INTO bench_tracking_dataset VALUES ($1, $2, $3, now())")
@@ -621,7 +672,7 @@ async fn issue_key(app: &App) -> anyhow::Result<String> {
 
 fn pg(app: &App) -> anyhow::Result<PgPool> {
     match &app.db {
-        eposta_kernel::db::Db::Postgres(p) => Ok(p.clone()),
+        eposta_kernel::db::Db::Postgres { pool, .. } => Ok(pool.clone()),
         eposta_kernel::db::Db::Sqlite { .. } => {
             bail!("EPOSTA_DATABASE_URL must name a PostgreSQL database")
         }

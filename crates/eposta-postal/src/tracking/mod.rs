@@ -10,6 +10,7 @@ pub mod pages;
 pub mod places;
 pub mod service;
 pub mod store;
+pub mod summary;
 
 use eposta_kernel::web::routes::{ADMINS, Access, Routes};
 

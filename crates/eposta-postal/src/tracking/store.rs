@@ -15,6 +15,7 @@ use eposta_kernel::db::{Either, Exec};
 use eposta_kernel::db_run;
 
 use super::domain::{History, Status};
+use super::summary;
 
 /// One event to record.
 #[derive(Debug, Clone)]
@@ -60,7 +61,116 @@ pub async fn insert_event(c: &mut impl Exec, e: &NewEvent<'_>) -> Result<bool, E
             .await
             .map(|r| r.rows_affected())
     })?;
+    if n == 1 {
+        let mut line = String::new();
+        summary::push(&mut line, &summary_line(e));
+        append_summaries(c, vec![(e.tracking_number, line)]).await?;
+    }
     Ok(n == 1)
+}
+
+fn summary_line<'a>(e: &NewEvent<'a>) -> summary::Line<'a> {
+    summary::Line {
+        code: e.code,
+        status: e.status,
+        location: e.location,
+        event_time: e.event_time,
+        reason_code: e.reason_code,
+        action_code: e.action_code,
+    }
+}
+
+/// Appends the lines of newly stored events to their items' summaries (creating those not
+/// there yet), one statement per batch on PostgreSQL. Items go in tracking-number order, so
+/// two batches that touch the same items lock their rows in the same order and never wait
+/// for each other in a circle.
+async fn append_summaries(c: &mut impl Exec, mut lines: Vec<(&str, String)>) -> Result<(), Error> {
+    lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    match c.exec() {
+        Either::Sqlite(c) => {
+            for chunk in lines.chunks(SQLITE_CHUNK) {
+                let values = (0..chunk.len())
+                    .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO tracking_summaries (tracking_number, events) VALUES {values} \
+                     ON CONFLICT (tracking_number) DO UPDATE \
+                     SET events = tracking_summaries.events || char(10) || excluded.events"
+                );
+                let mut q = sqlx::query(&sql);
+                for (number, text) in chunk {
+                    q = q.bind(*number).bind(text.as_str());
+                }
+                q.execute(&mut *c).await?;
+            }
+        }
+        Either::Postgres(c) => {
+            let (numbers, texts): (Vec<&str>, Vec<&str>) =
+                lines.iter().map(|(n, t)| (*n, t.as_str())).unzip();
+            sqlx::query(
+                "INSERT INTO tracking_summaries (tracking_number, events) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[]) \
+                 ON CONFLICT (tracking_number) DO UPDATE \
+                 SET events = tracking_summaries.events || E'\\n' || excluded.events",
+            )
+            .bind(numbers)
+            .bind(texts)
+            .execute(&mut *c)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The summaries of these items (those that have events), as stored.
+async fn summaries(c: &mut impl Exec, numbers: &[&str]) -> Result<Vec<(String, String)>, Error> {
+    let mut rows = Vec::new();
+    if let [number] = numbers {
+        // The lookup of one item, the usual case: one primary-key probe, as a prepared
+        // statement.
+        rows.extend(db_run!(c, |c| {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT tracking_number, events FROM tracking_summaries \
+                 WHERE tracking_number = $1",
+            )
+            .bind(*number)
+            .fetch_optional(&mut *c)
+            .await
+        })?);
+        return Ok(rows);
+    }
+    match c.exec() {
+        Either::Sqlite(c) => {
+            for chunk in numbers.chunks(SQLITE_CHUNK) {
+                let sql = format!(
+                    "SELECT tracking_number, events FROM tracking_summaries \
+                     WHERE tracking_number IN ({})",
+                    placeholders(1, chunk.len())
+                );
+                let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                for n in chunk {
+                    q = q.bind(*n);
+                }
+                rows.extend(q.fetch_all(&mut *c).await?);
+            }
+        }
+        Either::Postgres(c) => {
+            // One primary-key probe per item, whatever the planner believes about the
+            // table: a long `= ANY($1)` is estimated, before the first ANALYZE, to match most
+            // of it and gets a sequential scan that slows every batch as the table grows
+            // (seen in the ingest benchmark).
+            rows = sqlx::query_as::<_, (String, String)>(
+                "SELECT s.tracking_number, s.events FROM UNNEST($1::text[]) AS n (tn) \
+                 CROSS JOIN LATERAL (SELECT tracking_number, events FROM tracking_summaries \
+                 WHERE tracking_number = n.tn) s",
+            )
+            .bind(numbers)
+            .fetch_all(&mut *c)
+            .await?;
+        }
+    }
+    Ok(rows)
 }
 
 /// Stores a batch of events, whose keys must be distinct and which all share the first one's
@@ -133,7 +243,7 @@ pub async fn insert_events(c: &mut impl Exec, events: &[NewEvent<'_>]) -> Result
         }
     }
     // Rows come back only when inserted; their keys tell which ones were.
-    Ok(events
+    let stored: Vec<bool> = events
         .iter()
         .map(|e| {
             new.contains(&(
@@ -143,7 +253,18 @@ pub async fn insert_events(c: &mut impl Exec, events: &[NewEvent<'_>]) -> Result
                 e.event_time,
             ))
         })
-        .collect())
+        .collect();
+    let mut lines: HashMap<&str, String> = HashMap::new();
+    for (e, _) in events.iter().zip(&stored).filter(|(_, stored)| **stored) {
+        summary::push(
+            lines.entry(e.tracking_number).or_default(),
+            &summary_line(e),
+        );
+    }
+    if !lines.is_empty() {
+        append_summaries(c, lines.into_iter().collect()).await?;
+    }
+    Ok(stored)
 }
 
 /// Rows per INSERT on SQLite: 10 parameters each, far below its limit of 32,766.
@@ -160,68 +281,21 @@ fn placeholders(first: usize, n: usize) -> String {
 /// Values per `IN (…)` list on SQLite (its limit is 32,766 parameters).
 const SQLITE_CHUNK: usize = 500;
 
-type HistoryRow = (
-    String,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
-
 /// What the flag rules need of each item's stored events (an item without events is absent or
-/// has an empty history).
+/// has an empty history), from the items' summaries: one primary-key probe per item.
 pub async fn histories(
     c: &mut impl Exec,
     numbers: &[&str],
 ) -> Result<HashMap<String, History>, Error> {
-    let aggregates = "MAX(CASE WHEN status = 'accepted' THEN event_time END), \
-         MIN(CASE WHEN status = 'delivered' THEN event_time END), \
-         MIN(CASE WHEN status <> 'accepted' THEN event_time END)";
-    let mut rows: Vec<HistoryRow> = Vec::new();
-    match c.exec() {
-        Either::Sqlite(c) => {
-            for chunk in numbers.chunks(SQLITE_CHUNK) {
-                let sql = format!(
-                    "SELECT tracking_number, {aggregates} FROM tracking_events \
-                     WHERE tracking_number IN ({}) GROUP BY tracking_number",
-                    placeholders(1, chunk.len())
-                );
-                let mut q = sqlx::query_as::<_, HistoryRow>(&sql);
-                for n in chunk {
-                    q = q.bind(*n);
-                }
-                rows.extend(q.fetch_all(&mut *c).await?);
-            }
+    let mut out = HashMap::with_capacity(numbers.len());
+    for (number, text) in summaries(c, numbers).await? {
+        let mut history = History::default();
+        for line in summary::parse(&number, &text)? {
+            history.record(status_of(line.status), line.event_time);
         }
-        Either::Postgres(c) => {
-            // One index probe per item, whatever the planner believes about the table:
-            // `tracking_number = ANY($1)` with hundreds of values is estimated, before the
-            // first ANALYZE, to match most of the table, and gets a sequential scan that
-            // slows every batch as the table grows (seen in the benchmark). Planned each
-            // time (not a cached generic plan) for the same reason.
-            let sql = format!(
-                "SELECT n.tn, h.* FROM UNNEST($1::text[]) AS n (tn) CROSS JOIN LATERAL \
-                 (SELECT {aggregates} FROM tracking_events e WHERE e.tracking_number = n.tn) h"
-            );
-            rows = sqlx::query_as::<_, HistoryRow>(&sql)
-                .persistent(false)
-                .bind(numbers)
-                .fetch_all(&mut *c)
-                .await?;
-        }
+        out.insert(number, history);
     }
-    Ok(rows
-        .into_iter()
-        .map(|(n, last_acceptance, first_delivery, first_other)| {
-            (
-                n,
-                History {
-                    last_acceptance,
-                    first_delivery,
-                    first_other,
-                },
-            )
-        })
-        .collect())
+    Ok(out)
 }
 
 /// Which of `codes` name an office or a registered facility.
@@ -247,9 +321,8 @@ pub async fn known_locations(c: &mut impl Exec, codes: &[&str]) -> Result<HashSe
 }
 
 /// An event as a lookup shows it (the name of its place comes from `places`).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct EventRow {
-    pub id: i64,
     pub tracking_number: String,
     pub code: String,
     pub status: String,
@@ -259,27 +332,29 @@ pub struct EventRow {
     pub action_code: Option<String>,
 }
 
-/// Every event of these items (at most a few dozen items), in event-time order. Only columns
-/// that the unique index carries are read, so that PostgreSQL answers from the index alone
-/// (migration 0012); the order is made here, not by the database, which spares it a sort
-/// and makes the order independent of how a backend compares stored times.
+/// Every event of these items (at most a few dozen items), in event-time order, events at
+/// the same time in the order they were stored. Read from the items' summaries: one row per
+/// item by primary key, however many events it has.
 pub async fn events_of(c: &mut impl Exec, numbers: &[&str]) -> Result<Vec<EventRow>, Error> {
     if numbers.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT id, tracking_number, code, status, location, event_time, reason_code, \
-         action_code FROM tracking_events WHERE tracking_number IN ({})",
-        placeholders(1, numbers.len())
-    );
-    let mut rows: Vec<EventRow> = db_run!(c, |c| {
-        let mut q = sqlx::query_as::<_, EventRow>(&sql);
-        for n in numbers {
-            q = q.bind(*n);
+    let mut rows = Vec::new();
+    for (number, text) in summaries(c, numbers).await? {
+        for line in summary::parse(&number, &text)? {
+            rows.push(EventRow {
+                tracking_number: number.clone(),
+                code: line.code.to_owned(),
+                status: line.status.to_owned(),
+                location: line.location.to_owned(),
+                event_time: line.event_time,
+                reason_code: line.reason_code.map(str::to_owned),
+                action_code: line.action_code.map(str::to_owned),
+            });
         }
-        q.fetch_all(&mut *c).await
-    })?;
-    rows.sort_by_key(|r| (r.event_time, r.id));
+    }
+    // Stable: equal times keep the order of storing.
+    rows.sort_by_key(|r| r.event_time);
     Ok(rows)
 }
 

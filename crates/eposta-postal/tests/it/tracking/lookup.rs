@@ -194,3 +194,148 @@ async fn the_page_speaks_three_languages_and_shows_office_names_in_the_pages_scr
     assert_eq!(empty.status, StatusCode::OK);
     assert!(empty.text().contains("<form"));
 }
+
+/// One event as `tracking_events` holds it and as its item's summary gives it back.
+type Stored = (
+    String,
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Every item's events as the record holds them, in the order they were stored.
+async fn recorded(t: &TestApp, number: &str) -> Vec<Stored> {
+    let mut c = t.app.db.conn().await.expect("conn");
+    db_run!(&mut c, |c| sqlx::query_as::<_, Stored>(
+        "SELECT code, status, location, event_time, reason_code, action_code \
+         FROM tracking_events WHERE tracking_number = $1 ORDER BY id"
+    )
+    .bind(number)
+    .fetch_all(&mut *c)
+    .await)
+    .expect("events")
+}
+
+/// The item's summary row, parsed, in its order.
+async fn summarised(t: &TestApp, number: &str) -> Vec<Stored> {
+    let mut c = t.app.db.conn().await.expect("conn");
+    let text: String = db_run!(&mut c, |c| sqlx::query_scalar(
+        "SELECT events FROM tracking_summaries WHERE tracking_number = $1"
+    )
+    .bind(number)
+    .fetch_one(&mut *c)
+    .await)
+    .expect("a summary row");
+    eposta_postal::tracking::summary::parse(number, &text)
+        .expect("parses")
+        .into_iter()
+        .map(|l| {
+            (
+                l.code.to_owned(),
+                l.status.to_owned(),
+                l.location.to_owned(),
+                l.event_time,
+                l.reason_code.map(str::to_owned),
+                l.action_code.map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+/// Lookups read each item's summary row (migration 0014), not its events: whatever way
+/// events arrive (batches with duplicates, out of order, a failed delivery's reason and
+/// action, the counter's acceptance), the row says exactly what the record says; and the
+/// migration's copy of events stored before it existed says the same.
+#[tokio::test]
+async fn each_items_summary_says_what_its_events_say_and_the_migration_copies_it_alike() {
+    let t = app().await;
+    let mut s = scanner(&t).await;
+    let mut failed = ev(ITEM, "EMH", "21000", "2026-03-01T13:00:00.250Z");
+    failed["reason_code"] = json!("01");
+    failed["action_code"] = json!("B");
+    let first = post(
+        &mut s,
+        &json!([
+            ev(ITEM, "EDG", "21000", "2026-03-01T12:00:00Z"),
+            ev(OTHER, "EMA", "11101", "2026-03-01T08:00:00Z"),
+            ev(ITEM, "EMA", "11101", "2026-03-01T08:00:00Z"),
+            failed,
+        ]),
+    )
+    .await;
+    assert_eq!(first["stored"], 4, "{first}");
+    let again = post(
+        &mut s,
+        &json!([
+            ev(ITEM, "EMA", "11101", "2026-03-01T08:00:00Z"),
+            ev(ITEM, "EMI", "21000", "2026-03-01T15:30:00Z"),
+            ev(OTHER, "EMA", "11101", "2026-03-01T08:00:00Z"),
+        ]),
+    )
+    .await;
+    assert_eq!(again["stored"], 1, "{again}");
+    assert_eq!(again["duplicates"], 2, "{again}");
+    // The counter's acceptance goes through the other way of storing an event.
+    let third = "CA000000005RS";
+    let mut tx = t.app.db.begin().await.expect("tx");
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-01T10:00:00+01:00")
+        .expect("time")
+        .to_utc();
+    assert!(
+        eposta_postal::tracking::service::record_acceptance(
+            &t.app,
+            &mut tx,
+            third,
+            "11101",
+            at,
+            "counter:11101"
+        )
+        .await
+        .expect("accepted")
+    );
+    tx.commit().await.expect("commit");
+
+    let items = [ITEM, OTHER, third];
+    let mut before = Vec::new();
+    for number in items {
+        let events = recorded(&t, number).await;
+        assert!(!events.is_empty(), "{number}");
+        assert_eq!(summarised(&t, number).await, events, "{number}");
+        before.push(events);
+    }
+    assert_eq!(before[0].len(), 4, "the duplicate is in neither");
+    assert_eq!(
+        codes_of(&lookup(&mut reader(&t).await, ITEM).await["results"][0]),
+        ["EMA", "EDG", "EMH", "EMI"]
+    );
+
+    // The migration's copy, as it ran over events stored before the table existed.
+    let migration: &str = match t.app.db.backend() {
+        eposta_kernel::db::Backend::Sqlite => {
+            include_str!("../../../../../migrations/sqlite/0014_tracking_summaries.sql")
+        }
+        eposta_kernel::db::Backend::Postgres => {
+            include_str!("../../../../../migrations/postgres/0014_tracking_summaries.sql")
+        }
+    };
+    let copy = &migration[migration
+        .find("INSERT INTO tracking_summaries")
+        .expect("the migration copies the events")..];
+    let mut c = t.app.db.conn().await.expect("conn");
+    db_run!(&mut c, |c| sqlx::query("DELETE FROM tracking_summaries")
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+    .expect("emptied");
+    db_run!(&mut c, |c| sqlx::raw_sql(copy)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+    .expect("copied");
+    drop(c);
+    for (number, events) in items.into_iter().zip(before) {
+        assert_eq!(summarised(&t, number).await, events, "{number}, copied");
+    }
+}
