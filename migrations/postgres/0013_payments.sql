@@ -59,7 +59,10 @@ CREATE INDEX payments_pending ON payments (expires_at) WHERE state = 'pending';
 
 -- Every state change of a payment, in order: the event, the states before and after, who
 -- or what caused it (user:…, key:…, provider:…, system) and details without personal data.
--- The first row of a payment is its creation (event 'create', from_state NULL).
+-- The first row of a payment is its creation (event 'create', from_state NULL). Rows are
+-- written with the change, in its transaction (or statement); the payments sweeper chains
+-- them into the audit log in batches and marks them audited in the same transaction
+-- (docs/payments.md, "Audit").
 CREATE TABLE payment_events (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     payment_id UUID NOT NULL REFERENCES payments (id),
@@ -69,9 +72,11 @@ CREATE TABLE payment_events (
     to_state   TEXT NOT NULL,
     actor      TEXT NOT NULL,
     detail     TEXT NOT NULL DEFAULT '{}',
+    audited    BOOLEAN NOT NULL DEFAULT FALSE,
     at         TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX payment_events_payment ON payment_events (payment_id, id);
+CREATE INDEX payment_events_unaudited ON payment_events (id) WHERE NOT audited;
 
 -- Refunds asked of the card acquirer. A 'pending' refund already counts against what may
 -- still be refunded, so that two refunds at once cannot pay back more than was charged.

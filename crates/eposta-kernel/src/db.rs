@@ -320,6 +320,18 @@ impl Db {
         }
     }
 
+    /// A connection for one write statement in autocommit mode: on PostgreSQL a pooled
+    /// connection (the read pool's serve single autocommit writes, see [`Conn`]), on SQLite
+    /// the single writer. A single statement is atomic by itself, and it saves the `BEGIN`
+    /// and `COMMIT` round trips of [`Db::begin`]; use a transaction for anything that takes
+    /// more than one statement.
+    pub async fn autocommit(&self) -> Result<Conn, Error> {
+        match self {
+            Db::Sqlite { write, .. } => Ok(Conn::Sqlite(write.acquire().await?)),
+            Db::Postgres { .. } => self.conn().await,
+        }
+    }
+
     /// A write transaction (on SQLite, through the single writer).
     pub async fn begin(&self) -> Result<Tx, Error> {
         Ok(match self {

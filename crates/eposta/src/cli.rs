@@ -256,15 +256,15 @@ fn spawn_workers(
             tokio::spawn(jobs::work(app.clone(), registry(), name, shutdown.clone()))
         })
         .collect();
-    // A process that runs jobs also sweeps what has outlived its use, and expires pending
-    // payments past their deadline.
+    // A process that runs jobs also sweeps what has outlived its use, chains payments'
+    // history into the audit log and expires pending payments past their deadline.
     if !handles.is_empty() {
         handles.push(tokio::spawn(eposta_kernel::housekeeping::every_interval(
             app.clone(),
             shutdown.clone(),
         )));
         handles.push(tokio::spawn(
-            eposta_payments::service::expiry::every_interval(app.clone(), shutdown.clone()),
+            eposta_payments::service::sweeper::every_interval(app.clone(), shutdown.clone()),
         ));
     }
     handles

@@ -4,7 +4,8 @@
 //! key and the same request gets that answer again with `Idempotent-Replayed: true`, without
 //! running the handler. A retry with a different request is refused (422), one that arrives
 //! while the first is still running waits its turn (409). Server errors are not stored, so a
-//! client may retry them. Keys live 24 hours.
+//! client may retry them. Keys live 24 hours. A handler may store its answer itself, with
+//! its write ([`Claimed`], [`AnswerStored`]).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -28,6 +29,24 @@ pub const RETENTION: Duration = Duration::hours(24);
 /// A placeholder this old belongs to a request that died (the request timeout is a minute);
 /// a new request may take the key over.
 pub const ABANDONED_AFTER: Duration = Duration::minutes(5);
+
+/// The claim of the request being handled, in its extensions: for a handler that stores its
+/// answer itself, in the same transaction (or statement) as its write, so that the write
+/// and the answer a retry gets are committed together. Such a handler writes the answer
+/// with [`store::complete`] (or the same `UPDATE` in its own SQL: `status`, `body` and
+/// `content_type` of the row `(scope, key, created_at = claimed_at)` whose `status` is still
+/// NULL) and marks its response with [`AnswerStored`]; the layer then stores nothing. The
+/// response must carry exactly the stored status, body and content type.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub scope: String,
+    pub key: String,
+    pub claimed_at: DateTime<Utc>,
+}
+
+/// Left on a response by a handler that stored its answer itself (see [`Claimed`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerStored;
 
 /// Global middleware (inside principal resolution, outside the router).
 pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
@@ -67,6 +86,12 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
         Ok(Claim::Taken(answer)) => return answer,
         Err(e) => return ApiError::from(e).into_response(),
     }
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    req.extensions_mut().insert(Claimed {
+        scope: scope.clone(),
+        key: key.clone(),
+        claimed_at: now,
+    });
     let mut pending = Pending {
         app: app.clone(),
         scope,
@@ -74,9 +99,7 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
         claimed_at: now,
         armed: true,
     };
-    let res = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let res = next.run(req).await;
     pending.settle(res).await
 }
 
@@ -99,10 +122,12 @@ async fn claim(
     now: DateTime<Utc>,
 ) -> Result<Claim, crate::Error> {
     // Two attempts: the row we conflict with may be released between our insert and read.
+    // Each statement stands alone, so it runs in autocommit mode: no BEGIN and COMMIT round
+    // trips on an API write's hot path (docs/benchmarks.md, "Payments").
     for _ in 0..2 {
-        let mut tx = app.db.begin().await?;
+        let mut c = app.db.autocommit().await?;
         let ours = store::claim(
-            &mut tx,
+            &mut c,
             scope,
             key,
             hash,
@@ -111,7 +136,7 @@ async fn claim(
             now - ABANDONED_AFTER,
         )
         .await?;
-        tx.commit().await?;
+        drop(c);
         if ours {
             return Ok(Claim::Ours);
         }
@@ -186,6 +211,11 @@ impl Pending {
     async fn settle(&mut self, res: Response) -> Response {
         let status = res.status();
         let admitted = res.extensions().get::<Admitted>().is_some();
+        if admitted && res.extensions().get::<AnswerStored>().is_some() {
+            // Committed with the handler's write.
+            self.armed = false;
+            return res;
+        }
         if status.is_server_error() || !admitted {
             self.release().await;
             return res;
@@ -218,9 +248,9 @@ impl Pending {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let stored = async {
-            let mut tx = self.app.db.begin().await?;
+            let mut c = self.app.db.autocommit().await?;
             store::complete(
-                &mut tx,
+                &mut c,
                 &self.scope,
                 &self.key,
                 self.claimed_at,
@@ -228,8 +258,8 @@ impl Pending {
                 &bytes,
                 content_type,
             )
-            .await?;
-            tx.commit().await
+            .await
+            .map(|_| ())
         }
         .await;
         match stored {
@@ -278,9 +308,8 @@ async fn release(
     key: &str,
     claimed_at: DateTime<Utc>,
 ) -> Result<(), crate::Error> {
-    let mut tx = app.db.begin().await?;
-    store::release(&mut tx, scope, key, claimed_at).await?;
-    tx.commit().await
+    let mut c = app.db.autocommit().await?;
+    store::release(&mut c, scope, key, claimed_at).await
 }
 
 /// The `Idempotency-Key` header: absent, or 1 to 255 printable ASCII characters.

@@ -98,3 +98,46 @@ async fn verify_names_an_entry_rewritten_with_a_fresh_hash() {
         }
     );
 }
+
+/// Entries appended in a batch chain exactly as entries appended one by one, before and
+/// after them.
+#[tokio::test]
+async fn a_batch_of_entries_chains_like_single_ones() {
+    let t = four_entries().await;
+    let actor = audit::Actor::System;
+    let subjects: Vec<String> = (0..45).map(|i| format!("thing:{i}")).collect();
+    let entries: Vec<_> = subjects
+        .iter()
+        .enumerate()
+        .map(|(i, subject)| {
+            (
+                t.app.now() + chrono::Duration::seconds(i as i64),
+                audit::Entry {
+                    actor: &actor,
+                    action: "test.batched",
+                    subject,
+                    office_id: None,
+                    details: serde_json::json!({ "n": i }),
+                },
+            )
+        })
+        .collect();
+    let mut tx = t.app.db.begin().await.expect("tx");
+    audit::append_many(&mut tx, &entries).await.expect("batch");
+    audit::append_many(&mut tx, &[]).await.expect("nothing");
+    tx.commit().await.expect("commit");
+    assert_eq!(verify(&t).await, Verdict::Intact(49));
+    t.user(Role::Admin, None).await;
+    assert_eq!(verify(&t).await, Verdict::Intact(50));
+    assert_eq!(
+        sql(&t, "UPDATE audit_log SET details = '{}' WHERE seq = 30").await,
+        1
+    );
+    assert_eq!(
+        verify(&t).await,
+        Verdict::Broken {
+            seq: 30,
+            reason: "content does not match its hash".into()
+        }
+    );
+}

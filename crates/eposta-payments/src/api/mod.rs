@@ -6,7 +6,7 @@
 pub mod views;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use eposta_formats::qr::QrImage;
@@ -15,6 +15,7 @@ use eposta_kernel::Error;
 use eposta_kernel::audit::Actor;
 use eposta_kernel::web::error::{ApiError, Problem};
 use eposta_kernel::web::extract::{Json, Path};
+use eposta_kernel::web::idempotency::{AnswerStored, Claimed};
 use eposta_kernel::web::openapi::IDEMPOTENCY_KEY;
 use eposta_kernel::web::principal::KeyHolder;
 use eposta_kernel::web::routes::{Access, Routes};
@@ -68,9 +69,10 @@ pub fn routes() -> Routes {
 }
 
 /// Money-moving writes must be retryable without doing them twice: the key is required.
-fn require_idempotency_key(headers: &HeaderMap) -> Result<(), ApiError> {
-    if headers.contains_key(IDEMPOTENCY_KEY) {
-        return Ok(());
+/// (The kernel's idempotency layer has checked its form when it is there.)
+fn require_idempotency_key(headers: &HeaderMap) -> Result<&str, ApiError> {
+    if let Some(key) = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()) {
+        return Ok(key);
     }
     Err(ApiError(Problem {
         status: StatusCode::BAD_REQUEST,
@@ -113,18 +115,44 @@ pub async fn create(
     State(app): State<App>,
     key: KeyHolder,
     headers: HeaderMap,
+    claim: Option<Extension<Claimed>>,
     Json(input): Json<PaymentInput>,
 ) -> Result<Response, ApiError> {
-    require_idempotency_key(&headers)?;
+    let idempotency_key = require_idempotency_key(&headers)?;
     let owner = Owner::Organisation {
         organisation: key.organisation_id,
         key: key.key_id,
     };
-    match service::create(&app, owner, &input, None).await? {
-        Ok(created) => {
-            let body = PaymentView::new(&app.config.public_url, &created.payment, created.next);
-            Ok((StatusCode::CREATED, axum::Json(body)).into_response())
-        }
+    let submission = service::create::api_submission(key.key_id, idempotency_key);
+    // The answer is stored with the payment, in the same statement (see the kernel's
+    // `web::idempotency::Claimed`).
+    let public_url = app.config.public_url.clone();
+    let render = move |p: &crate::model::Payment, next: &service::NextAction| {
+        serde_json::to_vec(&PaymentView::new(&public_url, p, next.clone()))
+            .map_err(|e| Error::Internal(e.into()))
+    };
+    let answer = claim.as_ref().map(|Extension(c)| service::create::Answer {
+        claim: c,
+        status: StatusCode::CREATED.as_u16(),
+        render: &render,
+    });
+    match service::create::create_answered(&app, owner, &input, Some(&submission), answer).await? {
+        Ok(created) => match created.answer {
+            Some(body) => {
+                let mut res = (
+                    StatusCode::CREATED,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+                    .into_response();
+                res.extensions_mut().insert(AnswerStored);
+                Ok(res)
+            }
+            None => {
+                let body = PaymentView::new(&app.config.public_url, &created.payment, created.next);
+                Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+            }
+        },
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             axum::Json(ValidationErrorBody::new(errors)),

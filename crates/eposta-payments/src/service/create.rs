@@ -1,5 +1,5 @@
 //! Creating a payment: check the order, price it, hand it to its method, and record it with
-//! its first history rows and its audit entry in one transaction.
+//! its first history rows at once.
 
 use chrono::{DateTime, Utc};
 use eposta_formats::account::AccountNumber;
@@ -7,11 +7,12 @@ use eposta_formats::ips::{IpsFields, IpsQr, Kind};
 use eposta_formats::payment_code::PaymentCode;
 use eposta_formats::reference::Reference;
 use eposta_kernel::audit::Actor;
+use eposta_kernel::db::Backend;
 use eposta_kernel::ids::new_id;
 use eposta_kernel::{App, Error};
 use serde_json::json;
 
-use super::{Cause, audit_change, get};
+use super::{Cause, get};
 use crate::domain::codes::{new_collection_reference, new_confirmation};
 use crate::domain::{
     Event, FieldError, Method, Owner, PaymentInput, PaymentOrder, Rule, State, parse_order,
@@ -20,7 +21,9 @@ use crate::fees::{FeeQuote, FeeSchedule};
 use crate::model::Payment;
 use crate::provider::{self, StartRequest};
 use crate::settings;
+use crate::store::history::StoredAnswer;
 use crate::store::{self, NewEvent, PaymentRow};
+use eposta_kernel::web::idempotency::Claimed;
 
 /// How often new numbers are drawn when a confirmation number or collection reference is
 /// taken (at 60 and 43 bits, a second draw is already rare).
@@ -70,7 +73,22 @@ pub struct IpsInstructions {
 pub struct Created {
     pub payment: Payment,
     pub next: NextAction,
+    /// The API's answer, when [`create_answered`] stored it with the payment.
+    pub answer: Option<Vec<u8>>,
 }
+
+/// An API answer to store with the payment, in the same statement or transaction, for the
+/// kernel's idempotency layer (`web::idempotency::Claimed`): a retry gets exactly this.
+pub struct Answer<'a> {
+    pub claim: &'a Claimed,
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// The answer's JSON body for a payment and its next action.
+    pub render: &'a RenderAnswer,
+}
+
+/// Renders the API's answer for a payment and its next action.
+pub type RenderAnswer = dyn Fn(&Payment, &NextAction) -> Result<Vec<u8>, Error> + Send + Sync;
 
 /// The IPS QR code of a pending IPS payment: type PT, ePošta's collection account, the
 /// total (amount and fee), the payment code's basis as a non-cash code, the confirmation
@@ -164,20 +182,43 @@ fn actor_of(owner: Owner) -> Actor {
 /// Creates a payment for `owner` and hands it to its method: a card session at the acquirer
 /// (pending; the payer goes to its page), an IPS QR code with a fresh collection reference
 /// (pending until the transfer shows on a statement), or cash at the counter (succeeded at
-/// once). The row, its history (`create`, `start`, and `succeed` for cash) and its audit
-/// entry are written in one transaction. `submission` is a web form's key: a second
-/// submission with it finds the payment of the first. Callers check who the owner is.
+/// once). The row and its history (`create`, `start`, and `succeed` for cash) are written
+/// at once (the history reaches the audit log through [`super::audit::flush`]). Callers
+/// check who the owner is.
+///
+/// `submission` makes the creation happen once: a web form's key (see [`submission_key`]),
+/// or, for the API, the caller's `Idempotency-Key` scoped to its API key (see
+/// [`api_submission`]). It is stored with the payment under a unique index, so a second
+/// creation with it, at the same time or after a crash, finds the payment of the first
+/// (and is refused if its order differs). Forms look for it before doing anything; the API
+/// relies on the kernel's idempotency layer for that and on the index for the rest, which
+/// keeps its hot path one transaction long.
 pub async fn create(
     app: &App,
     owner: Owner,
     input: &PaymentInput,
     submission: Option<&str>,
 ) -> Result<Result<Created, Vec<FieldError>>, Error> {
-    if let Some(key) = submission {
+    create_answered(app, owner, input, submission, None).await
+}
+
+/// [`create`], also storing the API's answer to the request with the payment (see
+/// [`Answer`]): the payment and what a retry of its request gets are committed together,
+/// and the request costs one statement fewer than when the idempotency layer stores it.
+pub async fn create_answered(
+    app: &App,
+    owner: Owner,
+    input: &PaymentInput,
+    submission: Option<&str>,
+    answer: Option<Answer<'_>>,
+) -> Result<Result<Created, Vec<FieldError>>, Error> {
+    if let Some(key) = submission
+        && !matches!(owner, Owner::Organisation { .. })
+    {
         let mut conn = app.db.conn().await?;
         if let Some(row) = store::by_submission(&mut conn, key).await? {
             drop(conn);
-            return existing(app, row, owner).await.map(Ok);
+            return existing(app, row, owner, None).await.map(Ok);
         }
     }
     let (order, fee) = match quote(app, owner, input)? {
@@ -229,31 +270,6 @@ pub async fn create(
         }
     }
 
-    let mut tx = app.db.begin().await?;
-    let mut inserted = false;
-    for _ in 0..DRAWS {
-        if store::insert(&mut tx, &row).await? {
-            inserted = true;
-            break;
-        }
-        if let Some(key) = submission
-            && let Some(first) = store::by_submission(&mut tx, key).await?
-        {
-            // The same form was submitted twice at once: show what the first made.
-            drop(tx);
-            return existing(app, first, owner).await.map(Ok);
-        }
-        confirmation = new_confirmation();
-        row.confirmation.clone_from(&confirmation);
-        if row.collection_reference.is_some() {
-            row.collection_reference = Some(new_collection_reference().ro());
-        }
-    }
-    if !inserted {
-        return Err(Error::Internal(anyhow::anyhow!(
-            "no free confirmation number after {DRAWS} draws"
-        )));
-    }
     let cause = Cause::actor(actor_of(owner));
     let label = cause.label();
     let detail = json!({
@@ -261,14 +277,15 @@ pub async fn create(
         "channel": owner.channel().as_str(),
         "amount_para": fee.amount_para,
         "fee_para": fee.fee_para,
-    });
+    })
+    .to_string();
     let mut history = vec![NewEvent {
         payment_id: id,
         event: "create",
         from_state: None,
         to_state: State::Created,
         actor: &label,
-        detail: detail.to_string(),
+        detail,
         at: now,
     }];
     let mut state = State::Created;
@@ -286,37 +303,103 @@ pub async fn create(
         });
         state = next;
     }
-    store::append_events(&mut tx, &history).await?;
-    let payment = Payment::try_from(row)?;
-    // One audit entry for the whole creation: it names the state the payment ends in.
-    audit_change(
-        &mut tx,
-        now,
-        &payment,
-        &cause,
-        events.last().copied().unwrap_or(Event::Start),
-        State::Created,
-        state,
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut made = None;
+    for _ in 0..DRAWS {
+        let payment = Payment::try_from(row.clone())?;
+        let next = next_action(app, &payment)?;
+        let body = match &answer {
+            Some(a) => Some((a.render)(&payment, &next)?),
+            None => None,
+        };
+        let stored = match (&answer, &body) {
+            (Some(a), Some(body)) => Some(StoredAnswer {
+                claim: a.claim,
+                status: i32::from(a.status),
+                body,
+            }),
+            _ => None,
+        };
+        // One statement on PostgreSQL (autocommit: atomic, and no BEGIN or COMMIT to wait
+        // for); a transaction on SQLite (`store::insert_with_history`).
+        let inserted = match app.db.backend() {
+            Backend::Postgres => {
+                let mut c = app.db.autocommit().await?;
+                store::insert_with_history(&mut c, &row, &history, stored.as_ref()).await?
+            }
+            Backend::Sqlite => {
+                let mut tx = app.db.begin().await?;
+                let done =
+                    store::insert_with_history(&mut tx, &row, &history, stored.as_ref()).await?;
+                tx.commit().await?;
+                done
+            }
+        };
+        if inserted {
+            made = Some(Created {
+                payment,
+                next,
+                answer: body,
+            });
+            break;
+        }
+        if let Some(key) = submission {
+            let mut conn = app.db.conn().await?;
+            if let Some(first) = store::by_submission(&mut conn, key).await? {
+                // Submitted twice at once (or again after a crash): what the first made.
+                drop(conn);
+                return existing(app, first, owner, Some(&order)).await.map(Ok);
+            }
+        }
+        confirmation = new_confirmation();
+        row.confirmation.clone_from(&confirmation);
+        if row.collection_reference.is_some() {
+            row.collection_reference = Some(new_collection_reference().ro());
+        }
+    }
+    let Some(made) = made else {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "no free confirmation number after {DRAWS} draws"
+        )));
+    };
     tracing::info!(payment = %id, method = %order.method, channel = owner.channel().as_str(), "payment created");
-    let next = next_action(app, &payment)?;
-    Ok(Ok(Created { payment, next }))
+    Ok(Ok(made))
 }
 
-/// The payment a submission key made before, if it is the same owner's.
-async fn existing(app: &App, row: PaymentRow, owner: Owner) -> Result<Created, Error> {
+/// The API's submission key: the caller's `Idempotency-Key`, scoped to its API key.
+pub fn api_submission(key: uuid::Uuid, idempotency_key: &str) -> String {
+    format!("api:{key}:{idempotency_key}")
+}
+
+/// The payment a submission key made before, if it is the same owner's and (when the new
+/// order is known) for the same method, payee account and amount.
+async fn existing(
+    app: &App,
+    row: PaymentRow,
+    owner: Owner,
+    order: Option<&PaymentOrder>,
+) -> Result<Created, Error> {
     let payment = get(app, row.id).await?;
-    if payment.owner != owner {
+    let same = order.is_none_or(|o| {
+        o.method == payment.method
+            && o.amount_para == payment.amount_para
+            && o.payee_account == payment.payee_account
+    });
+    if payment.owner != owner || !same {
+        let field = match owner {
+            Owner::Organisation { .. } => "Idempotency-Key",
+            _ => "submission",
+        };
         return Err(Error::invalid(
-            "submission",
-            "the form is out of date; send it again",
+            field,
+            "was used for another payment; send it again with a new one",
         ));
     }
     let next = next_action(app, &payment)?;
-    Ok(Created { payment, next })
+    Ok(Created {
+        payment,
+        next,
+        answer: None,
+    })
 }
 
 fn new_row(

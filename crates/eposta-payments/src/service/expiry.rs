@@ -1,7 +1,7 @@
 //! Pending payments past their deadline (`EPOSTA_PAYMENTS_CARD_MINUTES`,
 //! `EPOSTA_PAYMENTS_IPS_HOURS`) expire. A card payment is cancelled at the acquirer first:
 //! if the card holder paid meanwhile, the acquirer says so and the payment succeeds instead.
-//! Every process that runs workers sweeps once a minute ([`every_interval`]); sweeping twice
+//! Every process that runs workers sweeps once a minute ([`super::sweeper`]); sweeping twice
 //! at once is harmless, since every change is a compare-and-set.
 
 use std::time::Duration as StdDuration;
@@ -77,32 +77,4 @@ pub async fn expire_due(app: &App) -> Result<Swept, Error> {
         }
     }
     Ok(swept)
-}
-
-/// Sweeps now and then every [`INTERVAL`] until `shutdown` turns true; `eposta serve` and
-/// `eposta worker` run it beside the job workers. A failed sweep is logged and tried again.
-pub async fn every_interval(app: App, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        match expire_due(&app).await {
-            Ok(s) if s != Swept::default() => tracing::info!(
-                expired = s.expired,
-                settled = s.settled,
-                skipped = s.skipped,
-                "pending payments swept"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "sweeping pending payments failed"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(INTERVAL) => {}
-            changed = shutdown.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-            }
-        }
-    }
 }

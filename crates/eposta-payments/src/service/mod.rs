@@ -4,28 +4,31 @@
 //!
 //! - [`create`]: check, price and record a payment in one transaction, and hand it to its
 //!   method (a card session, an IPS QR code, cash).
-//! - [`apply`]: every state change, through [`crate::domain::transition`], appended to the
-//!   payment's history and to the audit log in the same transaction.
+//! - [`apply`]: every state change, through [`crate::domain::transition`], with its row of
+//!   the payment's history in the same transaction; [`audit`] chains those rows into the
+//!   audit log.
 //! - [`notify`]: the acquirer's signed notifications and status queries.
 //! - [`refund`]: full and partial refunds through the acquirer.
 //! - [`transfer::complete_by_transfer`]: an IPS transfer found on a bank statement.
 //! - [`expiry`]: pending payments past their deadline.
 //! - [`payees`]: citizens' saved payees.
 
+pub mod audit;
 pub mod create;
 pub mod expiry;
 pub mod notify;
 pub mod payees;
 pub mod refund;
+pub mod sweeper;
 pub mod transfer;
 
-use eposta_kernel::audit::{self, Actor};
+use eposta_kernel::audit::Actor;
 use eposta_kernel::web::principal::{KeyHolder, SessionUser};
 use eposta_kernel::{App, Error};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::{Event, State, already_happened, refund_event, transition};
+use crate::domain::{Event, already_happened, refund_event, transition};
 use crate::model::{HistoryEntry, Payment};
 use crate::store::{self, Change, ListOwner, NewEvent, refunds};
 
@@ -167,7 +170,8 @@ pub async fn refunds_of(app: &App, id: Uuid) -> Result<Vec<crate::model::Refund>
 const ATTEMPTS: usize = 5;
 
 /// Applies one step to a payment: the transition function decides the new state; the
-/// change, its history row and its audit entry are written in one transaction; a concurrent
+/// change and its history row are written in one transaction (the row reaches the audit
+/// log through [`audit::flush`]); a concurrent
 /// change makes it read the payment again and decide again. An event that has already
 /// happened changes nothing ([`Applied::Unchanged`]); one the state does not allow is a
 /// conflict (409) naming both.
@@ -247,17 +251,6 @@ pub async fn apply(app: &App, id: Uuid, step: Step<'_>, cause: &Cause) -> Result
             }],
         )
         .await?;
-        audit_change(
-            &mut tx,
-            now,
-            &current,
-            cause,
-            event,
-            current.state,
-            next,
-            detail,
-        )
-        .await?;
         tx.commit().await?;
         tracing::info!(payment = %id, from = %current.state, to = %next, by = %label, "payment state changed");
         let mut after = current;
@@ -273,36 +266,4 @@ pub async fn apply(app: &App, id: Uuid, step: Step<'_>, cause: &Cause) -> Result
         return Ok(Applied::Changed(after));
     }
     Err(Error::conflict("the payment is changing; try again"))
-}
-
-/// The audit entry of a state change: ids, states and amounts, no names or accounts.
-#[expect(clippy::too_many_arguments, reason = "the fields of one audit entry")]
-pub(crate) async fn audit_change(
-    tx: &mut eposta_kernel::db::Tx,
-    now: chrono::DateTime<chrono::Utc>,
-    p: &Payment,
-    cause: &Cause,
-    event: Event,
-    from: State,
-    to: State,
-    mut detail: serde_json::Value,
-) -> Result<(), Error> {
-    detail["event"] = json!(event.as_str());
-    detail["from"] = json!(from.as_str());
-    detail["to"] = json!(to.as_str());
-    if let Some(p) = cause.provider {
-        detail["provider"] = json!(p);
-    }
-    audit::append(
-        tx,
-        now,
-        audit::Entry {
-            actor: &cause.actor,
-            action: &format!("payment.{}", to.as_str()),
-            subject: &format!("payment:{}", p.id),
-            office_id: p.office(),
-            details: detail,
-        },
-    )
-    .await
 }

@@ -1,6 +1,7 @@
 //! SQL for payments, their history, refunds and saved payees, written once for both
 //! databases with `db_run!`.
 
+pub mod history;
 pub mod payees;
 pub mod refunds;
 
@@ -12,7 +13,8 @@ use eposta_kernel::{Error, db_run};
 use uuid::Uuid;
 
 use crate::domain::State;
-use crate::model::HistoryEntry;
+
+pub use history::{NewEvent, append_events, history, insert_with_history};
 
 /// A payment as stored; see migrations/*/0013_payments.sql for what each column means.
 #[derive(Clone, sqlx::FromRow)]
@@ -61,6 +63,47 @@ impl fmt::Debug for PaymentRow {
     }
 }
 
+/// Binds a row's 33 columns, in the order of [`COLUMNS`], to a query of either backend.
+macro_rules! bind_row {
+    ($q:expr, $r:expr) => {{
+        let r = $r;
+        $q.bind(r.id)
+            .bind(&r.confirmation)
+            .bind(&r.state)
+            .bind(&r.method)
+            .bind(&r.channel)
+            .bind(&r.owner_kind)
+            .bind(r.owner_user)
+            .bind(r.owner_organisation)
+            .bind(r.owner_office)
+            .bind(r.api_key_id)
+            .bind(&r.payer_name)
+            .bind(&r.payer_address)
+            .bind(&r.payee_name)
+            .bind(&r.payee_address)
+            .bind(&r.payee_account)
+            .bind(&r.purpose)
+            .bind(&r.payment_code)
+            .bind(&r.reference)
+            .bind(r.amount_para)
+            .bind(r.fee_para)
+            .bind(r.refunded_para)
+            .bind(&r.currency)
+            .bind(&r.provider)
+            .bind(&r.provider_ref)
+            .bind(&r.return_url)
+            .bind(&r.redirect_url)
+            .bind(&r.collection_reference)
+            .bind(&r.bank_ref)
+            .bind(&r.submission_key)
+            .bind(r.expires_at)
+            .bind(r.completed_at)
+            .bind(r.created_at)
+            .bind(r.updated_at)
+    }};
+}
+pub(crate) use bind_row;
+
 /// Every column, in the order of [`PaymentRow`].
 pub const COLUMNS: &str = "id, confirmation, state, method, channel, owner_kind, owner_user, \
      owner_organisation, owner_office, api_key_id, payer_name, payer_address, payee_name, \
@@ -80,40 +123,7 @@ pub async fn insert(c: &mut impl Exec, r: &PaymentRow) -> Result<bool, Error> {
     let sql = format!(
         "INSERT INTO payments ({COLUMNS}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING id"
     );
-    let id: Option<Uuid> = db_run!(c, |c| sqlx::query_scalar::<_, Uuid>(&sql)
-        .bind(r.id)
-        .bind(&r.confirmation)
-        .bind(&r.state)
-        .bind(&r.method)
-        .bind(&r.channel)
-        .bind(&r.owner_kind)
-        .bind(r.owner_user)
-        .bind(r.owner_organisation)
-        .bind(r.owner_office)
-        .bind(r.api_key_id)
-        .bind(&r.payer_name)
-        .bind(&r.payer_address)
-        .bind(&r.payee_name)
-        .bind(&r.payee_address)
-        .bind(&r.payee_account)
-        .bind(&r.purpose)
-        .bind(&r.payment_code)
-        .bind(&r.reference)
-        .bind(r.amount_para)
-        .bind(r.fee_para)
-        .bind(r.refunded_para)
-        .bind(&r.currency)
-        .bind(&r.provider)
-        .bind(&r.provider_ref)
-        .bind(&r.return_url)
-        .bind(&r.redirect_url)
-        .bind(&r.collection_reference)
-        .bind(&r.bank_ref)
-        .bind(&r.submission_key)
-        .bind(r.expires_at)
-        .bind(r.completed_at)
-        .bind(r.created_at)
-        .bind(r.updated_at)
+    let id: Option<Uuid> = db_run!(c, |c| bind_row!(sqlx::query_scalar::<_, Uuid>(&sql), r)
         .fetch_optional(&mut *c)
         .await)?;
     Ok(id.is_some())
@@ -234,71 +244,6 @@ pub async fn set_state(
     .await
     .map(|r| r.rows_affected()))?;
     Ok(n == 1)
-}
-
-/// A row of a payment's history to append.
-#[derive(Debug, Clone)]
-pub struct NewEvent<'a> {
-    pub payment_id: Uuid,
-    pub event: &'a str,
-    pub from_state: Option<State>,
-    pub to_state: State,
-    pub actor: &'a str,
-    pub detail: String,
-    pub at: DateTime<Utc>,
-}
-
-/// Appends history rows, in one statement.
-pub async fn append_events(c: &mut impl Exec, events: &[NewEvent<'_>]) -> Result<(), Error> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let values = (0..events.len())
-        .map(|i| {
-            let b = i * 7;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO payment_events (payment_id, event, from_state, to_state, actor, detail, at) \
-         VALUES {values}"
-    );
-    db_run!(c, |c| {
-        let mut q = sqlx::query(&sql);
-        for e in events {
-            q = q
-                .bind(e.payment_id)
-                .bind(e.event)
-                .bind(e.from_state.map(State::as_str))
-                .bind(e.to_state.as_str())
-                .bind(e.actor)
-                .bind(&e.detail)
-                .bind(e.at);
-        }
-        q.execute(&mut *c).await.map(|_| ())
-    })?;
-    Ok(())
-}
-
-/// A payment's history, oldest first.
-pub async fn history(c: &mut impl Exec, payment: Uuid) -> Result<Vec<HistoryEntry>, Error> {
-    Ok(db_run!(c, |c| sqlx::query_as::<_, HistoryEntry>(
-        "SELECT event, from_state, to_state, actor, detail, at FROM payment_events \
-         WHERE payment_id = $1 ORDER BY id"
-    )
-    .bind(payment)
-    .fetch_all(&mut *c)
-    .await)?)
 }
 
 /// Pending payments whose deadline has passed, oldest deadline first.

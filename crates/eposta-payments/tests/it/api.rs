@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use eposta_formats::ips::{IpsQr, Kind};
 use eposta_formats::reference::Model;
 use eposta_kernel::testing::TestApp;
+use eposta_payments::service;
 use serde_json::{Value, json};
 
-use super::{api_key, app, count, order, path_of};
+use super::{api_key, app, count, exec, order, path_of};
 
 const KEY: &str = "Idempotency-Key";
 
@@ -149,7 +150,18 @@ async fn the_idempotency_key_is_required_and_binds_the_body() {
         .await;
     assert_eq!(again.status, 201);
     assert_eq!(again.headers["idempotent-replayed"], "true");
-    assert_eq!(again.json()["id"], first.json()["id"]);
+    // The answer was stored with the payment, in the same statement: the retry gets it
+    // byte for byte.
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers["content-type"], "application/json");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM idempotency_keys WHERE status = 201"
+        )
+        .await,
+        1
+    );
     let mut other = order("ips");
     other["amount"]["minor"] = json!(100);
     let r = c
@@ -158,6 +170,30 @@ async fn the_idempotency_key_is_required_and_binds_the_body() {
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"]["code"], "idempotency_key_reused");
     assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, 1);
+    // The stored answer is lost (the process died after the payment was committed, or a day
+    // went by): the retry finds the payment instead of making a second one...
+    exec(&t, "DELETE FROM idempotency_keys").await;
+    let retry = c
+        .post_json("/api/v1/payments", &order("ips"), &[(KEY, "k-1")])
+        .await;
+    assert_eq!(retry.status, 201, "{}", retry.text());
+    assert_eq!(retry.json()["id"], first.json()["id"]);
+    // ...and the key still cannot buy something else.
+    exec(&t, "DELETE FROM idempotency_keys").await;
+    let r = c
+        .post_json("/api/v1/payments", &other, &[(KEY, "k-1")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], KEY);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, 1);
+    // Keys are the caller's own: another organisation may use the same one.
+    let other_org = api_key(&t, "Other", &["payments:write"]).await;
+    let r = t
+        .api(&other_org)
+        .post_json("/api/v1/payments", &order("ips"), &[(KEY, "k-1")])
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM payments").await, 2);
 }
 
 /// Sends 100 identical requests at once and retries those told "in progress" (409), as a
@@ -233,21 +269,40 @@ async fn payments_are_the_organisations_own_and_need_the_scope() {
 }
 
 #[tokio::test]
-async fn the_audit_log_records_payments_without_personal_data() {
+async fn every_state_change_reaches_the_audit_log_once_without_personal_data() {
     let t = app().await;
     let token = api_key(&t, "Shop", &["payments:write"]).await;
-    created_ips(&t, &token).await;
-    let mut conn = t.app.db.conn().await.expect("conn");
-    let rows = eposta_kernel::audit::recent(&mut conn, None, 50)
-        .await
-        .expect("audit");
-    let payment_rows: Vec<_> = rows
-        .iter()
-        .filter(|r| r.action.starts_with("payment."))
-        .collect();
-    assert_eq!(payment_rows.len(), 1);
-    assert_eq!(payment_rows[0].action, "payment.pending");
-    for r in payment_rows {
+    let p = created_ips(&t, &token).await;
+    let payment_rows = |rows: &[eposta_kernel::audit::Row]| {
+        rows.iter()
+            .filter(|r| r.action.starts_with("payment."))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let recent = |t: &TestApp| {
+        let app = t.app.clone();
+        async move {
+            let mut conn = app.db.conn().await.expect("conn");
+            eposta_kernel::audit::recent(&mut conn, None, 100)
+                .await
+                .expect("audit")
+        }
+    };
+    // The history rows are written with the payment; the sweeper chains them.
+    assert!(payment_rows(&recent(&t).await).is_empty());
+    assert_eq!(service::audit::flush(&t.app).await.expect("flush"), 2);
+    assert_eq!(
+        service::audit::flush(&t.app).await.expect("flush"),
+        0,
+        "once only"
+    );
+    let rows = payment_rows(&recent(&t).await);
+    let actions: Vec<&str> = rows.iter().rev().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["payment.created", "payment.pending"]);
+    let id = p["id"].as_str().expect("id");
+    for r in &rows {
+        assert_eq!(r.subject, format!("payment:{id}"));
+        assert!(r.actor.starts_with("key:"), "{}", r.actor);
         for personal in [
             "Петар",
             "Булевар",
@@ -259,6 +314,17 @@ async fn the_audit_log_records_payments_without_personal_data() {
             assert!(!r.details.contains(personal), "{personal} in {}", r.details);
         }
     }
+    let mut conn = t.app.db.conn().await.expect("conn");
+    assert!(matches!(
+        eposta_kernel::audit::verify(&mut conn)
+            .await
+            .expect("verify"),
+        eposta_kernel::audit::Verdict::Intact(_)
+    ));
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM payment_events WHERE NOT audited").await,
+        0
+    );
 }
 
 #[test]

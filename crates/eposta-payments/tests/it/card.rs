@@ -93,6 +93,23 @@ async fn a_good_card_succeeds_by_the_signed_notification() {
     // The acquirer's page is closed now.
     let r = browser.get(&page).await;
     assert!(r.text().contains("https://shop.example.rs/paid"));
+    // The acquirer's part is in the audit log, named.
+    service::audit::flush(&t.app).await.expect("flush");
+    let mut conn = t.app.db.conn().await.expect("conn");
+    let rows = eposta_kernel::audit::recent(&mut conn, None, 20)
+        .await
+        .expect("audit");
+    drop(conn);
+    let paid = rows
+        .iter()
+        .find(|r| r.action == "payment.succeeded")
+        .expect("an entry for the success");
+    assert_eq!(paid.actor, "system");
+    assert!(
+        paid.details.contains("\"by\":\"provider:test\""),
+        "{}",
+        paid.details
+    );
     // ePošta never saw the card number.
     let dump = count(
         &t,

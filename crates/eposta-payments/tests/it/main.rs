@@ -68,6 +68,16 @@ pub async fn count(t: &TestApp, sql: &str) -> i64 {
     .expect("count")
 }
 
+/// Runs a statement on the test database.
+pub async fn exec(t: &TestApp, sql: &str) {
+    let mut conn = t.app.db.conn().await.expect("connection");
+    db_run!(&mut conn, |c| sqlx::query(sql)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+    .expect("exec");
+}
+
 /// A valid payment order as the API takes it (the EPS bill of the shared vectors).
 pub fn order(method: &str) -> Value {
     json!({
