@@ -211,6 +211,44 @@ fn serve_logs_json_lines_without_secrets_or_personal_data_and_stops_on_sigterm()
         format!("csrf={csrf}&email=new.citizen%40example.rs&password=a-secret-passphrase"),
     );
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    // The demo citizen pays a bill by card through the test acquirer (on with --demo): names,
+    // addresses, accounts and the card number must not reach the logs.
+    let r = post(
+        "/login",
+        format!("csrf={csrf}&email=citizen%40demo.eposta.rs&password=demo-citizen-password"),
+    );
+    assert!(r.starts_with("HTTP/1.1 303"), "{r}");
+    let session = cookie_from(&r, "eposta_session").expect("a session");
+    let as_citizen = |path: &str, body: String| {
+        http(
+            port,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                 Cookie: eposta_csrf={csrf}; eposta_session={session}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    let r = as_citizen(
+        "/payments/new",
+        format!(
+            "csrf={csrf}&payer_name=Petar+Tajni%C4%87&payer_address=Tajna+ulica+7&\
+             payee_name=Elektro+Primalac&payee_account=845-404849-87&purpose=Racun+za+struju&\
+             payment_code=189&amount=1500&submission=0123456789abcdef0123456789abcdef&action=pay_card"
+        ),
+    );
+    assert!(r.starts_with("HTTP/1.1 303"), "{r}");
+    let acquirer = r
+        .lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .and_then(|l| l.find("/test-acquirer/").map(|i| l[i..].trim().to_owned()))
+        .expect("to the test acquirer");
+    let r = as_citizen(
+        &acquirer,
+        format!("csrf={csrf}&number=4242+4242+4242+4242&expiry=12%2F30&cvc=123&action=pay"),
+    );
+    assert!(r.starts_with("HTTP/1.1 303"), "{r}");
     // Let a worker try (and fail) to deliver the confirmation mail.
     std::thread::sleep(std::time::Duration::from_secs(2));
 
@@ -245,6 +283,14 @@ fn serve_logs_json_lines_without_secrets_or_personal_data_and_stops_on_sigterm()
         "citizen@demo.eposta.rs",
         "new.citizen@example.rs",
         &csrf,
+        &session,
+        "Tajni",
+        "Tajna ulica",
+        "Elektro Primalac",
+        "845-404849-87",
+        "845000000040484987",
+        "4242424242424242",
+        "4242 4242",
     ] {
         assert!(
             !logs.contains(secret_or_personal),
@@ -255,6 +301,10 @@ fn serve_logs_json_lines_without_secrets_or_personal_data_and_stops_on_sigterm()
     assert!(
         logs.contains("job failed"),
         "the failed delivery must be logged (and checked above): {logs}"
+    );
+    assert!(
+        logs.contains("payment created") && logs.contains("payment state changed"),
+        "the payment and its success by the acquirer's notification are logged (and checked above): {logs}"
     );
 }
 

@@ -338,3 +338,69 @@ async fn housekeeping_forgets_answers_after_their_retention_and_expired_sessions
     assert!(!replayed(&r));
     assert_eq!(c.count.load(Ordering::SeqCst), before + 1);
 }
+
+/// A handler may store its answer itself, in its own transaction, and mark its response; the
+/// layer then stores nothing, and a retry gets the handler's stored answer.
+#[tokio::test]
+async fn a_handler_can_store_its_answer_with_its_write() {
+    use axum::extract::{Extension, State};
+    use axum::response::IntoResponse;
+    use eposta_kernel::App;
+    use eposta_kernel::web::idempotency::{AnswerStored, Claimed};
+    use eposta_kernel::web::{Access, Routes};
+
+    const SELF_STORED: &str = "/api/v1/test/self-stored";
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = runs.clone();
+    let routes = Routes::new().post(
+        SELF_STORED,
+        Access::Scope("sms:send"),
+        move |State(app): State<App>, Extension(claim): Extension<Claimed>| {
+            let counted = counted.clone();
+            async move {
+                let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                let body = format!("{{\"run\":{n}}}").into_bytes();
+                let mut tx = app.db.begin().await.expect("tx");
+                let stored = idem_store::complete(
+                    &mut tx,
+                    &claim.scope,
+                    &claim.key,
+                    claim.claimed_at,
+                    201,
+                    &body,
+                    Some("application/json"),
+                )
+                .await
+                .expect("store");
+                assert!(stored, "the claim waits for its answer");
+                tx.commit().await.expect("commit");
+                let mut res = (
+                    StatusCode::CREATED,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+                    .into_response();
+                res.extensions_mut().insert(AnswerStored);
+                res
+            }
+        },
+    );
+    let t = eposta_kernel::testing::TestApp::builder()
+        .routes(routes)
+        .build()
+        .await;
+    let k = key(&t, "Agency", &["sms:send"]).await;
+    let mut api = t.api(&k.token);
+    let first = api
+        .post_json(SELF_STORED, &json!({}), &[("idempotency-key", "s-1")])
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(first.text(), "{\"run\":1}");
+    let again = api
+        .post_json(SELF_STORED, &json!({}), &[("idempotency-key", "s-1")])
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert!(replayed(&again));
+    assert_eq!(again.body, first.body);
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the handler ran once");
+}
