@@ -17,6 +17,7 @@ pub mod fees;
 pub mod model;
 pub mod pages;
 pub mod provider;
+pub mod reconcile;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -5,6 +5,7 @@ mod api;
 mod card;
 mod ips;
 mod pages;
+mod reconcile;
 mod role_matrix;
 
 use eposta_kernel::accounts::Role;
