@@ -10,6 +10,8 @@
 //! - [`store`]: SQL. [`service`]: use cases, transactions, authorisation.
 //! - [`provider`]: the [`provider::PaymentProvider`] interface and the local test acquirer.
 //! - [`api`]: `/api/v1/payments`. [`pages`]: the citizen's pages under `/payments`.
+//! - [`reconcile`]: camt.053 bank statements complete IPS payments; [`remittance`]: daily
+//!   pain.001 batches to the payees (docs/payments-reconciliation.md).
 
 pub mod api;
 pub mod domain;
@@ -18,6 +20,7 @@ pub mod model;
 pub mod pages;
 pub mod provider;
 pub mod reconcile;
+pub mod remittance;
 pub mod service;
 pub mod settings;
 pub mod store;
@@ -42,9 +45,13 @@ pub fn routes() -> Routes {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(provider::test_acquirer::pages::routes())
+        .merge(reconcile::pages::routes())
+        .merge(remittance::pages::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.
 pub fn jobs(registry: Registry) -> Registry {
-    registry.register::<provider::test_acquirer::pages::NotifyMerchant>()
+    registry
+        .register::<provider::test_acquirer::pages::NotifyMerchant>()
+        .register::<remittance::RemitDay>()
 }

@@ -130,9 +130,11 @@ struct FoundRow {
 }
 
 /// The payments whose collection reference is one of `references`, or whose bank reference
-/// is one of `bank_refs`, with the reference each was found by. On PostgreSQL the rows are
-/// locked until the import ends, so that what is decided about them stays true (an expiry
-/// sweep waits); SQLite's single writer holds the whole database for the import.
+/// is one of `bank_refs`, with the reference each was found by. Not locked: [`complete`]
+/// changes a payment only if it is still pending (compare and set) and fails the import if
+/// one was changed meanwhile (an expiry sweep at that very moment), which costs less than
+/// locking a million rows that are about to be written anyway. SQLite's single writer holds
+/// the whole database for the import.
 pub async fn lookup(
     c: &mut impl Exec,
     references: &[&str],
@@ -144,7 +146,7 @@ pub async fn lookup(
         Either::Postgres(c) => {
             sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM payments \
-                 WHERE collection_reference = ANY($1) OR bank_ref = ANY($2) FOR UPDATE"
+                 WHERE collection_reference = ANY($1) OR bank_ref = ANY($2)"
             ))
             .bind(references)
             .bind(bank_refs)
