@@ -6,6 +6,7 @@ mod card;
 mod ips;
 mod pages;
 mod reconcile;
+mod remittance;
 mod role_matrix;
 
 use eposta_kernel::accounts::Role;

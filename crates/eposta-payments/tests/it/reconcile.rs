@@ -517,3 +517,97 @@ fn uuid_literal(t: &TestApp, id: Uuid) -> String {
         eposta_kernel::db::Backend::Sqlite => format!("X'{}'", id.simple()),
     }
 }
+
+/// A `multipart/form-data` body with the field `file`.
+fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----recon-test-boundary-7d0a";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/xml\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_admin_uploads_a_statement_and_reads_its_report() {
+    use axum::body::Body;
+    use axum::http::Method;
+    use eposta_kernel::accounts::Role;
+
+    let t = app().await;
+    let p = ips_payments(&t, 2).await;
+    let mut admin = t.logged_in(Role::Admin, None).await;
+    let csrf = admin.csrf().await;
+    let path = format!("/admin/payments/statements?csrf={csrf}");
+    let upload = async |admin: &mut eposta_kernel::testing::Client, file: &[u8]| {
+        let (kind, body) = multipart("izvod-2026-03-02.xml", file);
+        admin
+            .send(
+                Method::POST,
+                &path,
+                &[("content-type", kind.as_str())],
+                Body::from(body),
+            )
+            .await
+    };
+    let file = statement(
+        &t,
+        "MSG-1",
+        "STMT-1",
+        &[
+            credit(Some(&p[0].ro), p[0].total, "BANK-1"),
+            credit(Some(&p[1].ro), p[1].total - 100, "BANK-2"),
+        ],
+    );
+    // Broken: refused with its line, nothing applied.
+    let cut = &file[..file.len() - 40];
+    let r = upload(&mut admin, cut).await;
+    assert_eq!(r.status, 422);
+    // The page is in Serbian by default: "ред N: …", the reason naming the XML fault.
+    assert!(r.text().contains("id=\"refused\""), "{}", r.text());
+    assert!(r.text().contains("ред "), "{}", r.text());
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM statement_imports").await, 0);
+
+    let r = upload(&mut admin, &file).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let report = r.location().expect("location").to_owned();
+    assert!(report.starts_with("/admin/payments/statements/"));
+    assert_eq!(state(&t, p[0].id).await, State::Succeeded);
+    let html = admin.get(&report).await.text();
+    assert!(html.contains("data-outcome=\"completed\""), "{html}");
+    assert!(html.contains("data-outcome=\"amount_mismatch\""), "{html}");
+    assert!(html.contains("BANK-2"), "{html}");
+    assert!(html.contains("izvod-2026-03-02.xml"), "{html}");
+    let list = admin.get("/admin/payments/statements").await.text();
+    assert!(list.contains(&report), "{list}");
+
+    // The same statement again: nothing changes, the page says it was imported before.
+    let r = upload(&mut admin, &file).await;
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains(&report), "{}", r.text());
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM statement_imports").await, 1);
+
+    // No file, and a form without the CSRF token.
+    let r = admin
+        .send(
+            Method::POST,
+            &path,
+            &[("content-type", "multipart/form-data; boundary=x")],
+            Body::from("--x--\r\n"),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let (kind, body) = multipart("a.xml", &file);
+    let r = admin
+        .send(
+            Method::POST,
+            "/admin/payments/statements",
+            &[("content-type", kind.as_str())],
+            Body::from(body),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
