@@ -25,9 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use eposta_formats::account::AccountNumber;
-use eposta_formats::iso20022::camt053::{
-    StatementSpec, TransactionSpec, Version, write_statement,
-};
+use eposta_formats::iso20022::camt053::{StatementSpec, TransactionSpec, Version, write_statement};
 use eposta_formats::iso20022::{CreditDebit, Currency, Date};
 use eposta_formats::reference::Reference;
 use eposta_kernel::audit::Actor;
@@ -202,9 +200,7 @@ async fn seed(app: &App, n: u64) -> u64 {
             Either::Sqlite(c) => {
                 let json = serde_json::Value::Array(
                     rows.iter()
-                        .map(|r| {
-                            serde_json::json!([hex_of(r.0), r.1, r.2, r.3, r.4])
-                        })
+                        .map(|r| serde_json::json!([hex_of(r.0), r.1, r.2, r.3, r.4]))
                         .collect(),
                 )
                 .to_string();
@@ -285,13 +281,21 @@ async fn count(app: &App, sql: &str) -> i64 {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let n: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = args
-        .get(1)
-        .map_or_else(|| dir.path().join("statement.xml"), std::path::PathBuf::from);
+    let file = args.get(1).map_or_else(
+        || dir.path().join("statement.xml"),
+        std::path::PathBuf::from,
+    );
     let (db, schema) = open(dir.path()).await;
-    let backend = if schema.is_some() { "PostgreSQL" } else { "SQLite" };
+    let backend = if schema.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let app = App::from_parts(
         Config::default(),
         db,
@@ -368,13 +372,21 @@ async fn main() {
     let report = reconcile::report(&app, id).await.expect("report");
     for (o, entries, para) in &report.outcomes {
         if *entries > 0 {
-            println!("  {:<18} {entries:>8}  {}", o.as_str(), reconcile::amount_text(*para, "RSD"));
+            println!(
+                "  {:<18} {entries:>8}  {}",
+                o.as_str(),
+                reconcile::amount_text(*para, "RSD")
+            );
         }
     }
     let expected = (0..n).filter(|i| kind(*i) == Kind::Pays).count() as i64;
     assert_eq!(report.count(Outcome::Completed), expected);
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM payments WHERE state = 'succeeded'").await,
+        count(
+            &app,
+            "SELECT COUNT(*) FROM payments WHERE state = 'succeeded'"
+        )
+        .await,
         expected
     );
     println!("check: {expected} payments succeeded, as the statement pays them");

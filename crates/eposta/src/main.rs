@@ -5,6 +5,7 @@ mod checks;
 mod cli;
 mod import;
 mod ips;
+mod reconcile;
 mod s10;
 
 use std::process::ExitCode;

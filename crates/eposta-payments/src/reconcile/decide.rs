@@ -94,9 +94,7 @@ impl Outcome {
             TransferMatch::Completed { .. } => Outcome::Completed,
             TransferMatch::AlreadyCompleted { .. } => Outcome::AlreadyCompleted,
             TransferMatch::NotMatched(NotMatched::UnknownReference) => Outcome::UnknownReference,
-            TransferMatch::NotMatched(NotMatched::AmountMismatch { .. }) => {
-                Outcome::AmountMismatch
-            }
+            TransferMatch::NotMatched(NotMatched::AmountMismatch { .. }) => Outcome::AmountMismatch,
             TransferMatch::NotMatched(NotMatched::NotPending { .. }) => Outcome::NotPending,
             TransferMatch::NotMatched(NotMatched::BankRefUsed { .. }) => Outcome::BankRefUsed,
         }
@@ -307,10 +305,7 @@ mod tests {
         for o in Outcome::ALL {
             assert_eq!(Outcome::parse(o.as_str()), Some(o));
         }
-        let listed: Vec<Outcome> = Outcome::ALL
-            .into_iter()
-            .filter(|o| o.is_listed())
-            .collect();
+        let listed: Vec<Outcome> = Outcome::ALL.into_iter().filter(|o| o.is_listed()).collect();
         assert_eq!(listed.len(), 7);
         assert!(!Outcome::Completed.is_listed());
         assert!(!Outcome::Debit.is_listed());

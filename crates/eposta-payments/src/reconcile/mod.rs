@@ -384,10 +384,7 @@ async fn apply_batch(
     let now = app.now();
     let mut completions: Vec<Completion> = Vec::new();
     for l in credits {
-        let found = l
-            .reference
-            .as_deref()
-            .and_then(|r| by_reference.get_mut(r));
+        let found = l.reference.as_deref().and_then(|r| by_reference.get_mut(r));
         let used_by = by_bank_ref.get(&l.bank_ref).copied();
         let m = decide(found.as_deref(), used_by, l.para);
         let outcome = Outcome::of(&m);

@@ -145,13 +145,21 @@ async fn upload(
         (ctx, status, Some(Notice::Refused(text)))
     };
     let Ok(multipart) = multipart else {
-        let (ctx, s, n) = refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, "recon.upload.no_file");
+        let (ctx, s, n) = refuse(
+            ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "recon.upload.no_file",
+        );
         return list_page(&app, ctx, s, n).await;
     };
     let (file, name) = match save_upload(multipart).await {
         Ok(Some(saved)) => saved,
         Ok(None) => {
-            let (ctx, s, n) = refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, "recon.upload.no_file");
+            let (ctx, s, n) = refuse(
+                ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "recon.upload.no_file",
+            );
             return list_page(&app, ctx, s, n).await;
         }
         Err(Saved::TooLarge) => {
@@ -329,7 +337,10 @@ async fn show(
     let more = rows.len() as i64 > ITEMS_PER_PAGE;
     let rows = &rows[..rows.len().min(ITEMS_PER_PAGE as usize)];
     let next = more
-        .then(|| rows.last().map(|r| format!("/admin/payments/statements/{id}?after={}", r.id)))
+        .then(|| {
+            rows.last()
+                .map(|r| format!("/admin/payments/statements/{id}?after={}", r.id))
+        })
         .flatten();
     let items = rows
         .iter()
@@ -339,9 +350,12 @@ async fn show(
                 (Some(e), _) => ctx.f("recon.item.expected", &[("amount", &amount_text(e, "RSD"))]),
                 (None, Some(s)) => ctx.f(
                     "recon.item.state",
-                    &[("state", ctx.t(crate::pages::state_key(
-                        crate::domain::State::parse(s).unwrap_or(crate::domain::State::Pending),
-                    )))],
+                    &[(
+                        "state",
+                        ctx.t(crate::pages::state_key(
+                            crate::domain::State::parse(s).unwrap_or(crate::domain::State::Pending),
+                        )),
+                    )],
                 ),
                 _ => String::new(),
             };
@@ -350,7 +364,11 @@ async fn show(
                 statement: i.statement_id.clone(),
                 outcome: ctx.t(outcome_key(outcome)),
                 amount: amount_text(i.amount_para, &i.currency),
-                reference: i.reference.as_deref().map(reference_shown).unwrap_or_default(),
+                reference: i
+                    .reference
+                    .as_deref()
+                    .map(reference_shown)
+                    .unwrap_or_default(),
                 bank_ref: i.bank_ref.clone(),
                 booking_date: i.booking_date.clone().unwrap_or_default(),
                 payment: i.payment_id,

@@ -57,7 +57,10 @@ pub enum Msg {
     /// Entries of the statement last announced, and the bytes read so far.
     Lines(Vec<Line>, u64),
     /// The whole file was read and checked: its SHA-256 (hex) and size.
-    End { sha256: String, bytes: u64 },
+    End {
+        sha256: String,
+        bytes: u64,
+    },
     Failed(Camt053Error),
 }
 
@@ -132,11 +135,7 @@ impl BankRefs {
 
 fn synthetic(statement: &Header, ordinal: u64) -> String {
     let digest = Sha256::digest(
-        format!(
-            "{}\n{}\n{ordinal}",
-            statement.account_text, statement.id
-        )
-        .as_bytes(),
+        format!("{}\n{}\n{ordinal}", statement.account_text, statement.id).as_bytes(),
     );
     let hex = hex::encode(digest);
     format!("S{}", &hex[..MAX_BANK_REF - 1])

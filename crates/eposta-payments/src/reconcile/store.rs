@@ -430,7 +430,10 @@ pub async fn statements_of(c: &mut impl Exec, import: Uuid) -> Result<Vec<Statem
     .await)?)
 }
 
-pub async fn outcomes_of(c: &mut impl Exec, import: Uuid) -> Result<Vec<(String, i64, i64)>, Error> {
+pub async fn outcomes_of(
+    c: &mut impl Exec,
+    import: Uuid,
+) -> Result<Vec<(String, i64, i64)>, Error> {
     Ok(db_run!(c, |c| sqlx::query_as::<_, (String, i64, i64)>(
         "SELECT outcome, entries, para FROM statement_outcomes WHERE import_id = $1"
     )

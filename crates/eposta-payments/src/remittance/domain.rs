@@ -17,6 +17,11 @@ pub const MAX_TRANSFERS: usize = 10_000;
 /// Most parts of one payee's day (the message id has room for three digits).
 pub const MAX_PARTS: i64 = 999;
 
+/// A business day written `YYYY-MM-DD`.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
 /// The day in Europe/Belgrade at `t`.
 pub fn belgrade_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Belgrade).date_naive()
@@ -167,7 +172,12 @@ mod tests {
     #[test]
     fn codes_become_non_cash_and_message_ids_fit_35_characters() {
         let code = |s: &str| PaymentCode::parse(s).expect("code");
-        for (given, want) in [("189", "289"), ("289", "289"), ("153", "253"), ("221", "221")] {
+        for (given, want) in [
+            ("189", "289"),
+            ("289", "289"),
+            ("153", "253"),
+            ("221", "221"),
+        ] {
             assert_eq!(non_cash(code(given)), code(want), "{given}");
         }
         let account = AccountNumber::parse("845000000040484987").expect("account");

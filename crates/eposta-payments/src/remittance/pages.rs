@@ -86,7 +86,7 @@ struct ListQuery {
 }
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+    domain::parse_day(s)
 }
 
 async fn page(
@@ -150,7 +150,15 @@ async fn run(
 ) -> Result<Response, PageError> {
     let Some(date) = parse_date(&form.date) else {
         let e = ctx.t("remit.invalid.date").to_owned();
-        return page(&app, ctx, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e), None).await;
+        return page(
+            &app,
+            ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(e),
+            None,
+        )
+        .await;
     };
     match super::run(&app, &Actor::User(user.id), date).await {
         Ok(r) => Ok(Redirect::to(&format!(

@@ -180,7 +180,11 @@ pub async fn add_items(c: &mut impl Exec, batch: Uuid, items: &[Item]) -> Result
             let rows = json!(
                 items
                     .iter()
-                    .map(|i| json!([hex::encode(i.payment.as_bytes()), i.amount_para, i.end_to_end_id]))
+                    .map(|i| json!([
+                        hex::encode(i.payment.as_bytes()),
+                        i.amount_para,
+                        i.end_to_end_id
+                    ]))
                     .collect::<Vec<_>>()
             )
             .to_string();

@@ -5,9 +5,7 @@
 use std::io::Cursor;
 
 use eposta_formats::account::AccountNumber;
-use eposta_formats::iso20022::camt053::{
-    StatementSpec, TransactionSpec, Version, write_statement,
-};
+use eposta_formats::iso20022::camt053::{StatementSpec, TransactionSpec, Version, write_statement};
 use eposta_formats::iso20022::{CreditDebit, Currency, Date};
 use eposta_formats::reference::Reference;
 use eposta_kernel::audit::Actor;
@@ -128,10 +126,7 @@ async fn credits_complete_their_payments_and_the_rest_is_reported() {
     let p = ips_payments(&t, 4).await;
     let unknown = Reference::model97("2026000000001").expect("ref").ro();
     let mut free_text = credit(None, p[3].total, "BANK-4");
-    free_text.unstructured = Some(format!(
-        "Uplata po racunu 97 {}",
-        &p[3].ro[2..]
-    ));
+    free_text.unstructured = Some(format!("Uplata po racunu 97 {}", &p[3].ro[2..]));
     let file = statement(
         &t,
         "MSG-1",
@@ -320,10 +315,7 @@ async fn a_broken_statement_changes_nothing_and_names_its_line() {
     let amount_at = closing + text[closing..].find("<Amt").expect("amount");
     let amount_end = amount_at + text[amount_at..].find("</Amt>").expect("end");
     let mut wrong_total = text.clone();
-    wrong_total.replace_range(
-        amount_at..amount_end,
-        "<Amt Ccy=\"RSD\">1.00",
-    );
+    wrong_total.replace_range(amount_at..amount_end, "<Amt Ccy=\"RSD\">1.00");
     let second = text.find("BANK-2").expect("second entry");
     let cut = text[..second].to_owned();
     let mut bad_amount = text.clone();
@@ -338,7 +330,10 @@ async fn a_broken_statement_changes_nothing_and_names_its_line() {
     for (file, line, reason) in cases {
         let lines = file.lines().count() as u64;
         match import(&t, file.into_bytes()).await {
-            Err(ImportError::Refused { line: at, reason: why }) => {
+            Err(ImportError::Refused {
+                line: at,
+                reason: why,
+            }) => {
                 assert!(at >= 1 && at <= lines + 1, "line {at} of {lines}");
                 if let Some(l) = line {
                     assert_eq!(at, l, "{why}");

@@ -68,7 +68,11 @@ fn uuid_literal(t: &TestApp, id: Uuid) -> String {
 /// Runs a statement, giving back whether the database accepted it.
 async fn try_exec(t: &TestApp, sql: &str) -> bool {
     let mut conn = t.app.db.conn().await.expect("connection");
-    db_run!(&mut conn, |c| sqlx::query(sql).execute(&mut *c).await.map(|_| ())).is_ok()
+    db_run!(&mut conn, |c| sqlx::query(sql)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+    .is_ok()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -84,7 +88,11 @@ async fn paid_payments_go_out_per_payee_account_once_the_day_is_over() {
     let token = api_key(&t, "Other", &["payments:write"]).await;
     let r = t
         .api(&token)
-        .post_json("/api/v1/payments", &order("ips"), &[("Idempotency-Key", "pending-1")])
+        .post_json(
+            "/api/v1/payments",
+            &order("ips"),
+            &[("Idempotency-Key", "pending-1")],
+        )
         .await;
     assert_eq!(r.status, 201);
 
@@ -93,7 +101,10 @@ async fn paid_payments_go_out_per_payee_account_once_the_day_is_over() {
         .await
         .expect_err("not over");
     assert!(err.to_string().starts_with("date:"), "{err}");
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM remittance_batches").await, 0);
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM remittance_batches").await,
+        0
+    );
 
     t.clock.advance(Duration::hours(15));
     let run = remittance::run(&t.app, &Actor::System, day("2026-03-02"))
@@ -160,13 +171,21 @@ async fn paid_payments_go_out_per_payee_account_once_the_day_is_over() {
             p.confirmation
         );
     }
-    let (_, csv) = remittance::file(&t.app, bb.id, File::Csv).await.expect("csv");
+    let (_, csv) = remittance::file(&t.app, bb.id, File::Csv)
+        .await
+        .expect("csv");
     assert_eq!(hex_sha256(&csv), bb.csv_sha256);
     let csv = text(&csv);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[0].starts_with("message_id,execution_date,debtor_account"));
-    assert!(lines.iter().skip(1).all(|l| l.contains("160000000000510005")), "{csv}");
+    assert!(
+        lines
+            .iter()
+            .skip(1)
+            .all(|l| l.contains("160000000000510005")),
+        "{csv}"
+    );
     let _ = b;
 
     // The same day again, and the next day: nothing is left to remit.
@@ -268,7 +287,9 @@ async fn refunds_reduce_or_hold_back_what_is_remitted() {
     let batch = &run.batches[0];
     assert_eq!(batch.transfers, 2);
     assert_eq!(batch.total_para, 75_000 + 100_000);
-    let mut got = remittance::payments_of(&t.app, batch.id).await.expect("items");
+    let mut got = remittance::payments_of(&t.app, batch.id)
+        .await
+        .expect("items");
     got.sort();
     let mut want = vec![p[0], p[4]];
     want.sort();
@@ -313,7 +334,10 @@ async fn batches_never_change_and_payments_go_out_once() {
     }
     assert_eq!(made, 2);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM remittance_items").await, 3);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM remittance_batches").await, 2);
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM remittance_batches").await,
+        2
+    );
 
     // The database refuses to change or delete a batch or its items.
     for sql in [
@@ -377,7 +401,11 @@ async fn batches_never_change_and_payments_go_out_once() {
         ),
     )
     .await;
-    assert!(remittance::file(&t.app, batch.id, File::Pain001).await.is_err());
+    assert!(
+        remittance::file(&t.app, batch.id, File::Pain001)
+            .await
+            .is_err()
+    );
     assert!(remittance::file(&t.app, batch.id, File::Csv).await.is_ok());
 }
 
@@ -392,7 +420,10 @@ async fn the_daily_job_remits_yesterday_once() {
     );
     assert_eq!(remittance::schedule(&t.app).await.expect("again"), None);
     t.run_pending_jobs().await;
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM remittance_batches").await, 0);
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM remittance_batches").await,
+        0
+    );
     // 00:30 on 3 March in Belgrade.
     t.clock.advance(Duration::minutes(14 * 60 + 30));
     assert_eq!(
@@ -443,11 +474,17 @@ async fn the_admin_runs_a_day_and_downloads_its_files() {
     let page = admin.get(&to).await;
     assert_eq!(page.status, 200);
     let html = page.text();
-    assert!(html.contains(&format!("EPR-20260302-{PAYEE_A}-1")), "{html}");
+    assert!(
+        html.contains(&format!("EPR-20260302-{PAYEE_A}-1")),
+        "{html}"
+    );
     assert!(html.contains("845-404849-87"), "{html}");
     let batch = remittance::list(&t.app, None, 1).await.expect("list")[0].clone();
     let r = admin
-        .get(&format!("/admin/payments/remittance/{}/pain001.xml", batch.id))
+        .get(&format!(
+            "/admin/payments/remittance/{}/pain001.xml",
+            batch.id
+        ))
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(hex_sha256(&r.body), batch.pain001_sha256);
@@ -461,7 +498,10 @@ async fn the_admin_runs_a_day_and_downloads_its_files() {
         format!("attachment; filename=\"{}.xml\"", batch.message_id)
     );
     let r = admin
-        .get(&format!("/admin/payments/remittance/{}/batch.csv", batch.id))
+        .get(&format!(
+            "/admin/payments/remittance/{}/batch.csv",
+            batch.id
+        ))
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(hex_sha256(&r.body), batch.csv_sha256);
@@ -469,7 +509,10 @@ async fn the_admin_runs_a_day_and_downloads_its_files() {
     t.office("11101", "Београд 1").await;
     let mut clerk = t.logged_in(Role::Clerk, Some("11101")).await;
     let r = clerk
-        .get(&format!("/admin/payments/remittance/{}/pain001.xml", batch.id))
+        .get(&format!(
+            "/admin/payments/remittance/{}/pain001.xml",
+            batch.id
+        ))
         .await;
     assert_eq!(r.status, 403);
 }
