@@ -76,7 +76,7 @@ fn entry(i: u64) -> TransactionSpec {
         Kind::Unknown => reference(9_000_000_000_000 + i),
         _ => reference(i),
     };
-    let (structured, text) = if i % 2 == 0 {
+    let (structured, text) = if i.is_multiple_of(2) {
         (Some(r), None)
     } else {
         (None, Some(format!("Uplata po racunu 97 {}", r.reference())))

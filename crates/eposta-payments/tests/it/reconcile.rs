@@ -176,7 +176,8 @@ async fn credits_complete_their_payments_and_the_rest_is_reported() {
     assert_eq!(completed_para, Some(p[0].total + p[3].total));
 
     let items = reconcile::items(&t.app, id, 0, 100).await.expect("items");
-    let summary: Vec<(&str, Option<&str>, Option<Uuid>, Option<i64>)> = items
+    type Row<'a> = (&'a str, Option<&'a str>, Option<Uuid>, Option<i64>);
+    let summary: Vec<Row<'_>> = items
         .iter()
         .map(|i| {
             (
