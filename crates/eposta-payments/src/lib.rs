@@ -13,6 +13,8 @@
 //! - [`receipt`]: signed receipts (PDF, `/receipts/verify`); [`service::receipts`] issues a
 //!   paid payment's.
 //! - [`counter`]: cash payments at the counter and each clerk's daily cash balance.
+//! - [`reconcile`]: camt.053 bank statements complete IPS payments; [`remittance`]: daily
+//!   pain.001 batches to the payees (docs/payments-reconciliation.md).
 
 pub mod api;
 pub mod counter;
@@ -22,6 +24,8 @@ pub mod model;
 pub mod pages;
 pub mod provider;
 pub mod receipt;
+pub mod reconcile;
+pub mod remittance;
 pub mod service;
 pub mod settings;
 pub mod store;
@@ -49,9 +53,13 @@ pub fn routes() -> Routes {
         .merge(provider::test_acquirer::pages::routes())
         .merge(receipt::routes())
         .merge(counter::routes())
+        .merge(reconcile::pages::routes())
+        .merge(remittance::pages::routes())
 }
 
 /// The capability's job kinds, added to the process's registry.
 pub fn jobs(registry: Registry) -> Registry {
-    registry.register::<provider::test_acquirer::pages::NotifyMerchant>()
+    registry
+        .register::<provider::test_acquirer::pages::NotifyMerchant>()
+        .register::<remittance::RemitDay>()
 }

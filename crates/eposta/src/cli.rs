@@ -87,6 +87,18 @@ enum Command {
         #[command(subcommand)]
         command: crate::receipt::ReceiptCommand,
     },
+    /// Import a camt.053 bank statement of the collection account: its credits complete
+    /// pending IPS payments; prints what did not match. A broken file changes nothing (exit
+    /// 1, with the line and reason); a statement imported before is skipped.
+    Reconcile {
+        /// The statement (camt.053 XML, UTF-8).
+        file: PathBuf,
+    },
+    /// Remittance of paid payments to their payees (pain.001 and CSV batches).
+    Remittance {
+        #[command(subcommand)]
+        command: crate::reconcile::RemittanceCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -189,6 +201,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { command } => {
             crate::import::run(&open(config, true).await?, command).await
         }
+        Command::Reconcile { file } => {
+            eposta_payments::check_config(&config)?;
+            crate::reconcile::reconcile(&open(config, false).await?, &file).await
+        }
+        Command::Remittance { command } => {
+            eposta_payments::check_config(&config)?;
+            crate::reconcile::remittance(&open(config, false).await?, command).await
+        }
         Command::S10 { command } => Ok(crate::s10::run(&command)),
         Command::Ips { command } => Ok(crate::ips::run(&command)),
         Command::Account { command } => Ok(crate::checks::run_account(&command)),
@@ -275,6 +295,10 @@ fn spawn_workers(
         handles.push(tokio::spawn(
             eposta_payments::service::sweeper::every_interval(app.clone(), shutdown.clone()),
         ));
+        handles.push(tokio::spawn(eposta_payments::remittance::every_interval(
+            app.clone(),
+            shutdown.clone(),
+        )));
     }
     handles
 }

@@ -6,6 +6,7 @@ mod cli;
 mod import;
 mod ips;
 mod receipt;
+mod reconcile;
 mod s10;
 
 use std::process::ExitCode;

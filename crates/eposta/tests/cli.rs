@@ -951,3 +951,239 @@ fn ips_make_refuses_bad_fields_naming_the_tag_and_bad_usage_with_2() {
         assert!(o.stdout.is_empty(), "{bad:?}");
     }
 }
+
+/// A camt.053.001.02 statement of `account` (IBAN) with these entries: (credit?, amount in
+/// para, reference in IPS form, bank reference). Balances add up.
+fn camt053(account_iban: &str, statement_id: &str, entries: &[(bool, i64, &str, &str)]) -> String {
+    let amount = |p: i64| format!("{}.{:02}", p / 100, p % 100);
+    let closing: i64 = entries
+        .iter()
+        .map(|(credit, p, _, _)| if *credit { *p } else { -*p })
+        .sum();
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">\n\
+         <BkToCstmrStmt><GrpHdr><MsgId>CLI-{statement_id}</MsgId>\
+         <CreDtTm>2026-03-02T18:00:00</CreDtTm></GrpHdr>\n\
+         <Stmt><Id>{statement_id}</Id><Acct><Id><IBAN>{account_iban}</IBAN></Id><Ccy>RSD</Ccy></Acct>\n\
+         <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"RSD\">0.00</Amt>\
+         <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal>\n\
+         <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"RSD\">{}</Amt>\
+         <CdtDbtInd>{}</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal>\n",
+        amount(closing.abs()),
+        if closing < 0 { "DBIT" } else { "CRDT" }
+    );
+    for (credit, p, reference, bank) in entries {
+        let direction = if *credit { "CRDT" } else { "DBIT" };
+        let rmt = if reference.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>{}</Prtry></CdOrPrtry></Tp>\
+                 <Ref>{}</Ref></CdtrRefInf></Strd></RmtInf>",
+                &reference[..2],
+                &reference[2..]
+            )
+        };
+        x.push_str(&format!(
+            "<Ntry><Amt Ccy=\"RSD\">{}</Amt><CdtDbtInd>{direction}</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-03-02</Dt></BookgDt><AcctSvcrRef>{bank}</AcctSvcrRef>\
+             <NtryDtls><TxDtls>{rmt}</TxDtls></NtryDtls></Ntry>\n",
+            amount(*p)
+        ));
+    }
+    x.push_str("</Stmt></BkToCstmrStmt></Document>\n");
+    x
+}
+
+#[test]
+fn reconcile_and_remittance_through_the_binary() {
+    use eposta_kernel::accounts::Role;
+    use eposta_kernel::accounts::service::{NewStaff, create_user};
+    use eposta_kernel::audit::Actor;
+    use eposta_kernel::config::Config;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = dir.path();
+    let statement = dir.join("izvod.xml");
+    std::fs::write(&statement, "<Document/>").expect("write");
+    let o = eposta(dir, &["reconcile", statement.to_str().expect("path")], "");
+    assert!(!o.status.success(), "an unmigrated database: {}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("eposta migrate"),
+        "{}",
+        show(&o)
+    );
+    let o = eposta(dir, &["migrate"], "");
+    assert!(o.status.success(), "{}", show(&o));
+
+    // A citizen's pending IPS payment in the installation's database, made through the
+    // library as the payment pages would.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (reference, total, iban) = runtime.block_on(async {
+        let config = Config {
+            data_dir: dir.join("data"),
+            ..Config::default()
+        };
+        let app = eposta_kernel::App::open(config).await.expect("open");
+        let user = create_user(
+            &app,
+            &Actor::System,
+            NewStaff {
+                email: "payer@example.rs".into(),
+                password: secrecy::SecretString::from("a long enough password"),
+                display_name: "Payer".into(),
+                role: Role::Citizen,
+                office_code: None,
+            },
+        )
+        .await
+        .expect("citizen");
+        let input: eposta_payments::domain::PaymentInput =
+            serde_json::from_value(serde_json::json!({
+                "payer": {"name": "Петар Петровић", "address": "Београд"},
+                "payee": {"name": "JP EPS Beograd", "account": "845000000040484987"},
+                "purpose": "Uplata po racunu", "payment_code": "189",
+                "amount": {"minor": 100_000, "currency": "RSD"},
+                "reference": "97163220000111111111000", "method": "ips",
+            }))
+            .expect("input");
+        let created = eposta_payments::service::create(
+            &app,
+            eposta_payments::domain::Owner::Citizen { user },
+            &input,
+            None,
+        )
+        .await
+        .expect("create")
+        .expect("valid order");
+        let p = created.payment;
+        let iban = eposta_payments::settings::collection(&app.config)
+            .expect("collection")
+            .account
+            .iban();
+        let r = p.collection_reference.as_ref().expect("IPS").ro();
+        app.db.close().await;
+        (r, p.total_para(), iban)
+    });
+
+    let good = camt053(
+        &iban,
+        "STMT-1",
+        &[
+            (true, total, &reference, "BANK-1"),
+            (true, 5_000, "97262026000000001", "BANK-2"),
+            (false, 1_500, "", "FEE-1"),
+        ],
+    );
+    std::fs::write(&statement, &good).expect("write");
+    let path = statement.to_str().expect("path");
+    let o = eposta(dir, &["reconcile", path], "");
+    assert!(o.status.success(), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("3 entries in 1 statement(s)"), "{}", show(&o));
+    let outcome = |name: &str| {
+        out.lines()
+            .map(|l| l.split('\t').map(str::trim).collect::<Vec<_>>())
+            .find(|f| f[0] == name)
+            .map(|f| f[1..].join(" "))
+    };
+    assert_eq!(
+        outcome("completed"),
+        Some(format!("1 {}.00 RSD", total / 100))
+    );
+    assert_eq!(outcome("unknown_reference").as_deref(), Some("1 50.00 RSD"));
+    assert_eq!(outcome("debit").as_deref(), Some("1 15.00 RSD"));
+    assert!(out.contains("BANK-2"), "{}", show(&o));
+    assert!(!out.contains("Петар"), "no payer's name in the report");
+
+    // The same statement again: nothing changes, exit 0.
+    let o = eposta(dir, &["reconcile", path], "");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("imported before"),
+        "{}",
+        show(&o)
+    );
+
+    // Broken at the end, and another account's statement: exit 1, line and reason.
+    let cut = &good[..good.len() - 30];
+    std::fs::write(&statement, cut).expect("write");
+    let o = eposta(dir, &["reconcile", path], "");
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(": line "), "{}", show(&o));
+    assert!(err.contains("nothing applied"), "{}", show(&o));
+    let other = camt053("RS35160000000000510005", "STMT-9", &[(true, 100, "", "X")]);
+    std::fs::write(&statement, other).expect("write");
+    let o = eposta(dir, &["reconcile", path], "");
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("collection account"),
+        "{}",
+        show(&o)
+    );
+
+    // Remittance: a day not over is refused, a bad date is a usage error, and a day that
+    // is over sends the payment that the statement completed (its completion moved to
+    // 2 March, since the binary runs on the real clock).
+    runtime.block_on(async {
+        let config = Config {
+            data_dir: dir.join("data"),
+            ..Config::default()
+        };
+        let app = eposta_kernel::App::open(config).await.expect("open");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        let mut conn = app.db.conn().await.expect("conn");
+        eposta_kernel::db_run!(&mut conn, |c| sqlx::query(
+            "UPDATE payments SET completed_at = $1 WHERE state = 'succeeded'"
+        )
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+        .expect("update");
+        drop(conn);
+        app.db.close().await;
+    });
+    let o = eposta(dir, &["remittance", "run", "--date", "2999-01-01"], "");
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--date"),
+        "{}",
+        show(&o)
+    );
+    let o = eposta(dir, &["remittance", "run", "--date", "1.3.2026"], "");
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let files = dir.join("out");
+    let o = eposta(
+        dir,
+        &[
+            "remittance",
+            "run",
+            "--date",
+            "2026-03-02",
+            "--out",
+            files.to_str().expect("path"),
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1 new batch(es)"), "{}", show(&o));
+    assert!(out.contains("1 transfers\t1000.00 RSD"), "{}", show(&o));
+    let name = "EPR-20260302-845000000040484987-1";
+    let xml = std::fs::read_to_string(files.join(format!("{name}.xml"))).expect("pain.001");
+    assert!(xml.contains("<NbOfTxs>1</NbOfTxs>"), "{xml}");
+    let csv = std::fs::read_to_string(files.join(format!("{name}.csv"))).expect("csv");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let o = eposta(dir, &["remittance", "run", "--date", "2026-03-02"], "");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 new batch(es)"),
+        "{}",
+        show(&o)
+    );
+}

@@ -8,6 +8,8 @@ mod ips;
 mod pages;
 mod photo;
 mod receipts;
+mod reconcile;
+mod remittance;
 mod role_matrix;
 
 use eposta_kernel::accounts::Role;
