@@ -3,6 +3,7 @@
 
 mod api;
 mod card;
+mod counter;
 mod ips;
 mod pages;
 mod reconcile;
