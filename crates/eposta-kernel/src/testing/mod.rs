@@ -466,3 +466,45 @@ pub fn peer_available(test: &str, available: bool, what: &str, install: &str) ->
     eprintln!("{test}: NOT CHECKED here: {what} is not installed ({install}); CI checks it");
     false
 }
+
+/// Checks an OpenAPI document with an independent judge, the `openapi-spec-validator` Python
+/// package (PyPI, `.ci/requirements.txt`); required under CI, as `peer_available` says.
+/// Panics, naming the validator's complaint, when the document is invalid.
+pub fn assert_valid_openapi(test: &str, doc: &[u8]) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let check = "import json, sys\n\
+                 try:\n    from openapi_spec_validator import validate\n\
+                 except ImportError:\n    sys.exit(3)\n\
+                 validate(json.load(sys.stdin))\n";
+    let Ok(mut child) = Command::new("python3")
+        .args(["-c", check])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        peer_available(test, false, "python3", "apt-get install python3");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(doc)
+        .expect("write the document");
+    let out = child.wait_with_output().expect("validator ran");
+    if !peer_available(
+        test,
+        out.status.code() != Some(3),
+        "openapi-spec-validator",
+        "pip install -r .ci/requirements.txt",
+    ) {
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "the OpenAPI document is invalid:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
