@@ -3,7 +3,7 @@
 //! saying who may call it.
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::handler::Handler;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
@@ -218,7 +218,18 @@ impl Routes {
     }
 }
 
+/// The access guard of every route: admits the request or refuses it, and leaves the route's
+/// path pattern on the response for the metrics (which run outside the router).
 async fn guard(access: Access, req: Request, next: Next) -> Response {
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let mut res = admit(access, req, next).await;
+    if let Some(m) = matched {
+        res.extensions_mut().insert(m);
+    }
+    res
+}
+
+async fn admit(access: Access, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let principal = req
         .extensions()

@@ -93,7 +93,15 @@ async fn security_headers_and_cookie_flags() {
     assert_eq!(r.headers["x-frame-options"], "DENY");
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
     assert!(r.headers.contains_key("content-security-policy"));
-    assert!(r.headers.contains_key("x-request-id"));
+    // Request ids: unique per request, the same prefix within a process.
+    let first = r.headers["x-request-id"].to_str().unwrap().to_owned();
+    let second = c.get("/login").await.headers["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(first, second);
+    assert_eq!(first.split('-').next(), second.split('-').next());
+    assert_eq!(first.split('-').next().map(str::len), Some(16), "{first}");
     let csrf = r.headers["set-cookie"].to_str().unwrap();
     assert!(
         csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict"),
@@ -137,9 +145,17 @@ async fn health_readiness_and_metrics() {
     let r = c.get("/readyz").await;
     assert_eq!(r.status, StatusCode::OK);
     c.get("/login").await;
+    // An anonymous request to a guarded API route is refused before its handler; a path no
+    // route matches is not found. The metrics name the route's pattern, never the path.
+    let refused = c.get("/api/v1/webhooks/0b6f7f0e-6d2b-4c55-9a43-41bd3a0bbf11").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(c.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
     let m = c.get("/metrics").await.text();
     assert!(m.contains("http_requests_total"), "{m}");
     assert!(m.contains("route=\"/login\""), "{m}");
+    assert!(m.contains("route=\"/api/v1/webhooks/{id}\",status=\"401\""), "{m}");
+    assert!(m.contains("route=\"unmatched\",status=\"404\""), "{m}");
+    assert!(!m.contains("0b6f7f0e"), "{m}");
     assert!(m.contains("http_request_duration_seconds_bucket"), "{m}");
     assert!(m.contains("db_pool_connections"), "{m}");
     assert!(m.contains("job_queue_depth"), "{m}");
