@@ -147,13 +147,18 @@ async fn health_readiness_and_metrics() {
     c.get("/login").await;
     // An anonymous request to a guarded API route is refused before its handler; a path no
     // route matches is not found. The metrics name the route's pattern, never the path.
-    let refused = c.get("/api/v1/webhooks/0b6f7f0e-6d2b-4c55-9a43-41bd3a0bbf11").await;
+    let refused = c
+        .get("/api/v1/webhooks/0b6f7f0e-6d2b-4c55-9a43-41bd3a0bbf11")
+        .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(c.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
     let m = c.get("/metrics").await.text();
     assert!(m.contains("http_requests_total"), "{m}");
     assert!(m.contains("route=\"/login\""), "{m}");
-    assert!(m.contains("route=\"/api/v1/webhooks/{id}\",status=\"401\""), "{m}");
+    assert!(
+        m.contains("route=\"/api/v1/webhooks/{id}\",status=\"401\""),
+        "{m}"
+    );
     assert!(m.contains("route=\"unmatched\",status=\"404\""), "{m}");
     assert!(!m.contains("0b6f7f0e"), "{m}");
     assert!(m.contains("http_request_duration_seconds_bucket"), "{m}");
