@@ -37,6 +37,7 @@ pub fn routes() -> Routes {
         .merge(booking::pages::routes())
         .merge(booking::api::routes())
         .merge(counter::pages::routes())
+        .merge(counter::handover::routes())
         .merge(pickup::pages::routes())
         .merge(tracking::routes())
         .merge(receiving::routes())

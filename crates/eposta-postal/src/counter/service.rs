@@ -39,7 +39,7 @@ impl Payment {
 }
 
 /// The clerk's office code; counter work needs one.
-async fn office_code(app: &App, user: &SessionUser) -> Result<(Uuid, String), Error> {
+pub(crate) async fn office_code(app: &App, user: &SessionUser) -> Result<(Uuid, String), Error> {
     let office = user.office_id.ok_or(Error::Forbidden)?;
     let mut conn = app.db.conn().await?;
     let row = office_store::by_id(&mut conn, office)

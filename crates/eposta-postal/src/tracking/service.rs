@@ -205,6 +205,31 @@ pub async fn record_acceptance(
     at: DateTime<Utc>,
     source: &str,
 ) -> Result<bool, Error> {
+    record_at_office(
+        app,
+        tx,
+        tracking_number,
+        office_code,
+        ("EMA", Status::Accepted),
+        at,
+        source,
+    )
+    .await
+}
+
+/// Records an event that a post office's counter witnesses (`EMA` accepted, `EMI` delivered:
+/// `event` is the code with the status it means) inside the caller's transaction, flagged as
+/// ingest would flag it, with what follows from it (notices, webhooks). True when stored,
+/// false when the same event was recorded before.
+pub async fn record_at_office(
+    app: &App,
+    tx: &mut Tx,
+    tracking_number: &str,
+    office_code: &str,
+    event: (&'static str, Status),
+    at: DateTime<Utc>,
+    source: &str,
+) -> Result<bool, Error> {
     let number = input::tracking_number(tracking_number)
         .map_err(|e| Error::invalid("tracking_number", e.to_string()))?;
     let office =
@@ -212,10 +237,11 @@ pub async fn record_acceptance(
     if !store::office_exists(tx, &office).await? {
         return Err(Error::invalid("office", "no office has this code"));
     }
+    let (code, status) = event;
     let event = ValidEvent {
         tracking_number: number,
-        code: "EMA",
-        status: Status::Accepted,
+        code,
+        status,
         location: office,
         event_time: at,
         reason_code: None,

@@ -487,6 +487,22 @@ pub async fn upsert_facility(
 }
 
 /// Whether an office has this code (a facility may not take it).
+/// Locks an item's record of events (its summary row) until the transaction ends, so that a
+/// decision taken on the item's newest event (a hand-over at the counter) is not taken twice
+/// at once: on PostgreSQL this no-op update holds the row lock that storing an event takes
+/// too; on SQLite the one writer serialises write transactions anyway. One text for both.
+/// False when the item has no events.
+pub async fn lock_events(c: &mut impl Exec, tracking_number: &str) -> Result<bool, Error> {
+    let n = db_run!(c, |c| sqlx::query(
+        "UPDATE tracking_summaries SET events = events WHERE tracking_number = $1"
+    )
+    .bind(tracking_number)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
 pub async fn office_exists(c: &mut impl Exec, code: &str) -> Result<bool, Error> {
     let n: i64 = db_run!(c, |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM offices WHERE code = $1"

@@ -5,6 +5,7 @@
 mod access;
 mod choices;
 mod codes;
+mod handover;
 mod notices;
 
 use axum::http::StatusCode;
