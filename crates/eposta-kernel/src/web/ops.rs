@@ -95,12 +95,13 @@ pub async fn track_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = method_label(req.method());
     let res = next.run(req).await;
-    // Left on the response by the access guard of the route the router matched.
-    let route = res
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    // Left on the response by the access guard of the route the router matched. A stored
+    // answer replayed by the idempotency layer never reached the router.
+    let route = match res.extensions().get::<MatchedPath>() {
+        Some(p) => p.as_str().to_owned(),
+        None if res.headers().contains_key("idempotent-replayed") => "idempotent_replay".into(),
+        None => "unmatched".into(),
+    };
     let status = res.status().as_u16().to_string();
     metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);

@@ -35,6 +35,12 @@ async fn a_retry_with_the_same_key_gets_the_first_answer() {
             .starts_with("application/json")
     );
     assert_eq!(c.count.load(Ordering::SeqCst), 1, "the handler ran once");
+    // The metrics count the replay apart from the route, which it never reached.
+    let m = c.t.client().get("/metrics").await.text();
+    assert!(
+        m.contains("route=\"idempotent_replay\",status=\"201\""),
+        "{m}"
+    );
 
     // Another key runs again; no key at all runs every time.
     let third = api
