@@ -25,7 +25,8 @@ pub struct Refunded {
 /// caller's view was out of date, as GOV.UK Pay's `refund_amount_available` guards.
 ///
 /// Only card payments are refunded here; IPS and cash payments are paid back by transfer or
-/// at a counter (409 says so).
+/// at a counter (409 says so). A payment already remitted to its payee is not refunded
+/// (409): the money has left the collection account.
 pub async fn refund(
     app: &App,
     actor: &Actor,
@@ -55,6 +56,13 @@ pub async fn refund(
         let mut tx = app.db.begin().await?;
         // Serialises refunds of one payment on PostgreSQL; SQLite has one writer anyway.
         store::lock_payment(&mut tx, payment.id).await?;
+        // Once remitted, the money is the payee's: paying it back from the collection account
+        // would pay it twice. The payee settles such a refund with the payer.
+        if store::remitted_in(&mut tx, payment.id).await?.is_some() {
+            return Err(Error::conflict(
+                "the payment has been remitted to the payee; a refund now is settled between the payee and the payer",
+            ));
+        }
         let committed = refunds::committed_para(&mut tx, payment.id).await?;
         let available = payment.total_para() - committed;
         if let Some(expected) = expected_available

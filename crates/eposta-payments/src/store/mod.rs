@@ -278,6 +278,17 @@ pub async fn lock_payment(c: &mut impl Exec, id: Uuid) -> Result<(), Error> {
     Ok(())
 }
 
+/// The remittance batch that paid the payment out to its payee, if one did.
+pub async fn remitted_in(c: &mut impl Exec, id: Uuid) -> Result<Option<Uuid>, Error> {
+    let batch: Option<Option<Uuid>> = db_run!(c, |c| sqlx::query_scalar(
+        "SELECT remittance_batch FROM payments WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(batch.flatten())
+}
+
 /// How many payments there are (tests and benchmarks).
 pub async fn count(c: &mut impl Exec) -> Result<i64, Error> {
     Ok(db_run!(c, |c| sqlx::query_scalar::<_, i64>(

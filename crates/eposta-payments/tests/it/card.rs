@@ -424,3 +424,38 @@ async fn without_an_acquirer_card_payments_are_refused_by_field() {
     let r = t.client().get("/test-acquirer/pay/anything").await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn a_payment_remitted_to_its_payee_is_not_refunded() {
+    let t = app().await;
+    let token = api_key(&t, "Shop", &["payments:write"]).await;
+    let (id, page) = start(&t, &token, "c-remitted").await;
+    pay(&mut t.client(), &page, CARD_SUCCEEDS).await;
+    t.run_pending_jobs().await;
+    let paid_on = t
+        .app
+        .now()
+        .with_timezone(&chrono_tz::Europe::Belgrade)
+        .date_naive();
+    t.clock.advance(chrono::Duration::days(1));
+    let run =
+        eposta_payments::remittance::run(&t.app, &eposta_kernel::audit::Actor::System, paid_on)
+            .await
+            .expect("remittance");
+    assert_eq!(run.batches.len(), 1, "the card payment went out");
+    let r = t
+        .api(&token)
+        .post_json(
+            &format!("/api/v1/payments/{id}/refunds"),
+            &json!({}),
+            &[(KEY, "after-remittance")],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("remitted"), "{}", r.text());
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM payment_refunds").await,
+        0,
+        "no refund was even started"
+    );
+}
