@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use eposta_kernel::audit::Actor;
 use eposta_kernel::clock::SystemClock;
 use eposta_kernel::config::Config;
-use eposta_kernel::db::{Db, DbOptions};
+use eposta_kernel::db::{Backend, Db};
 use eposta_kernel::{App, apikeys, db_run, testing, web};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -59,73 +59,31 @@ async fn count(app: &App) -> i64 {
     .expect("count")
 }
 
-/// Opens a fresh database with a pool of `pool` connections: a new schema on PostgreSQL, a
-/// temporary file on SQLite. Returns it and the schema to drop.
-async fn open(pool: u32, dir: &std::path::Path) -> (Db, Option<String>) {
-    match testing::pg_url() {
-        Some(url) => {
-            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::connect(&SecretString::from(url.clone()), &DbOptions::default())
-                .await
-                .expect("PostgreSQL");
-            let mut conn = admin.conn().await.expect("conn");
+/// Opens a fresh database with pools of `pool` connections: a new schema on PostgreSQL
+/// (dropped at the end), a temporary file on SQLite.
+async fn open(pool: u32, dir: &std::path::Path) -> Db {
+    let db = testing::fresh_db_with(dir, Some(pool)).await;
+    if db.backend() == Backend::Postgres && std::env::var_os("BENCH_NO_OWNER_FKS").is_some() {
+        // An experiment: the foreign keys from payments to their owner's rows, which every
+        // insert checks with a key-share lock on the same few parent rows.
+        let mut conn = db.conn().await.expect("conn");
+        for fk in [
+            "payments_owner_organisation_fkey",
+            "payments_api_key_id_fkey",
+            "payments_owner_user_fkey",
+            "payments_owner_office_fkey",
+        ] {
             db_run!(&mut conn, |c| sqlx::query(&format!(
-                "CREATE SCHEMA {schema}"
+                "ALTER TABLE payments DROP CONSTRAINT {fk}"
             ))
             .execute(&mut *c)
             .await
             .map(|_| ()))
-            .expect("schema");
-            drop(conn);
-            admin.close().await;
-            let db = Db::connect(
-                &SecretString::from(url),
-                &DbOptions {
-                    max_connections: pool,
-                    pg_schema: Some(schema.clone()),
-                    ..DbOptions::default()
-                },
-            )
-            .await
-            .expect("connect");
-            db.migrate().await.expect("migrate");
-            if std::env::var_os("BENCH_NO_OWNER_FKS").is_some() {
-                // An experiment: the foreign keys from payments to their owner's rows, which
-                // every insert checks with a key-share lock on the same few parent rows.
-                let mut conn = db.conn().await.expect("conn");
-                for fk in [
-                    "payments_owner_organisation_fkey",
-                    "payments_api_key_id_fkey",
-                    "payments_owner_user_fkey",
-                    "payments_owner_office_fkey",
-                ] {
-                    db_run!(&mut conn, |c| sqlx::query(&format!(
-                        "ALTER TABLE payments DROP CONSTRAINT {fk}"
-                    ))
-                    .execute(&mut *c)
-                    .await
-                    .map(|_| ()))
-                    .expect("drop fk");
-                }
-                println!("experiment: without the owner foreign keys");
-            }
-            (db, Some(schema))
+            .expect("drop fk");
         }
-        None => {
-            let url = format!("sqlite://{}", dir.join("bench.db").display());
-            let db = Db::connect(
-                &SecretString::from(url),
-                &DbOptions {
-                    max_connections: pool,
-                    ..DbOptions::default()
-                },
-            )
-            .await
-            .expect("SQLite");
-            db.migrate().await.expect("migrate");
-            (db, None)
-        }
+        println!("experiment: without the owner foreign keys");
     }
+    db
 }
 
 /// Sends `n` requests over `connections` concurrent connections; returns each latency.
@@ -300,7 +258,8 @@ async fn main() {
     };
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let (db, schema) = open(pool, dir.path()).await;
+    let db = open(pool, dir.path()).await;
+    let postgres = db.backend() == Backend::Postgres;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -440,7 +399,7 @@ async fn main() {
             per(cpu_after.1 - cpu_before.1),
             1e6 / (per(cpu_after.0 - cpu_before.0) + per(cpu_after.1 - cpu_before.1)),
         );
-        if schema.is_some() {
+        if postgres {
             let mut conn = app.db.conn().await.expect("conn");
             db_run!(&mut conn, |c| sqlx::query("ANALYZE payments")
                 .execute(&mut *c)
@@ -474,14 +433,5 @@ async fn main() {
         }
     }
 
-    if let Some(schema) = schema {
-        let mut conn = app.db.conn().await.expect("conn");
-        db_run!(&mut conn, |c| sqlx::query(&format!(
-            "DROP SCHEMA \"{schema}\" CASCADE"
-        ))
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))
-        .expect("drop schema");
-    }
+    testing::drop_fresh_db(&app.db).await;
 }

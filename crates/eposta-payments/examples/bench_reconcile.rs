@@ -31,7 +31,7 @@ use eposta_formats::reference::Reference;
 use eposta_kernel::audit::Actor;
 use eposta_kernel::clock::SystemClock;
 use eposta_kernel::config::Config;
-use eposta_kernel::db::{Db, DbOptions, Either, Exec};
+use eposta_kernel::db::{Backend, Either, Exec};
 use eposta_kernel::{App, apikeys, db_run, testing};
 use eposta_payments::domain::codes::confirmation_from;
 use eposta_payments::reconcile::{self, Imported, Outcome, Request, Source};
@@ -102,47 +102,6 @@ fn entry(i: u64) -> TransactionSpec {
         debtor_name: Some("Петар Петровић".into()),
         debtor_account: AccountNumber::new(160, 5_100 + i % 1000),
         value_date: None,
-    }
-}
-
-async fn open(dir: &std::path::Path) -> (Db, Option<String>) {
-    match testing::pg_url() {
-        Some(url) => {
-            let schema = format!("bench_{}", Uuid::new_v4().simple());
-            let admin = Db::connect(&SecretString::from(url.clone()), &DbOptions::default())
-                .await
-                .expect("PostgreSQL");
-            let mut conn = admin.conn().await.expect("conn");
-            db_run!(&mut conn, |c| sqlx::query(&format!(
-                "CREATE SCHEMA {schema}"
-            ))
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))
-            .expect("schema");
-            drop(conn);
-            admin.close().await;
-            let db = Db::connect(
-                &SecretString::from(url),
-                &DbOptions {
-                    max_connections: 4,
-                    pg_schema: Some(schema.clone()),
-                    ..DbOptions::default()
-                },
-            )
-            .await
-            .expect("connect");
-            db.migrate().await.expect("migrate");
-            (db, Some(schema))
-        }
-        None => {
-            let url = format!("sqlite://{}", dir.join("bench.db").display());
-            let db = Db::connect(&SecretString::from(url), &DbOptions::default())
-                .await
-                .expect("SQLite");
-            db.migrate().await.expect("migrate");
-            (db, None)
-        }
     }
 }
 
@@ -290,8 +249,8 @@ async fn main() {
         || dir.path().join("statement.xml"),
         std::path::PathBuf::from,
     );
-    let (db, schema) = open(dir.path()).await;
-    let backend = if schema.is_some() {
+    let db = testing::fresh_db_with(dir.path(), Some(4)).await;
+    let backend = if db.backend() == Backend::Postgres {
         "PostgreSQL"
     } else {
         "SQLite"
@@ -396,15 +355,6 @@ async fn main() {
     if args.get(1).is_none() {
         let _ = std::fs::remove_file(&file);
     }
-    if let Some(schema) = schema {
-        let mut conn = app.db.conn().await.expect("conn");
-        db_run!(&mut conn, |c| sqlx::query(&format!(
-            "DROP SCHEMA {schema} CASCADE"
-        ))
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))
-        .expect("drop schema");
-    }
+    testing::drop_fresh_db(&app.db).await;
     app.db.close().await;
 }

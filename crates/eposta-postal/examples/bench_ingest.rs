@@ -192,18 +192,5 @@ async fn main() {
     );
 
     // The harness made a schema of its own on PostgreSQL; leave nothing behind.
-    if testing::pg_url().is_some() {
-        let mut conn = t.app.db.conn().await.expect("conn");
-        let schema: String = db_run!(&mut conn, |c| sqlx::query_scalar("SELECT current_schema()")
-            .fetch_one(&mut *c)
-            .await)
-        .expect("schema");
-        db_run!(&mut conn, |c| sqlx::query(&format!(
-            "DROP SCHEMA \"{schema}\" CASCADE"
-        ))
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))
-        .expect("drop schema");
-    }
+    testing::drop_fresh_db(&t.app.db).await;
 }

@@ -51,6 +51,12 @@ pub fn pg_url() -> Option<String> {
 /// Opens a fresh, migrated database: a temporary SQLite file in `dir`, or a new schema on the
 /// PostgreSQL test server (the CI run drops the whole database afterwards).
 pub async fn fresh_db(dir: &std::path::Path) -> Db {
+    fresh_db_with(dir, None).await
+}
+
+/// [`fresh_db`] with pools of `max_connections` (benchmarks size them); `None`: the tests'
+/// sizes.
+pub async fn fresh_db_with(dir: &std::path::Path, max_connections: Option<u32>) -> Db {
     match pg_url() {
         Some(url) => {
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -76,7 +82,7 @@ pub async fn fresh_db(dir: &std::path::Path) -> Db {
             let db = Db::connect(
                 &SecretString::from(url),
                 &DbOptions {
-                    max_connections: 5,
+                    max_connections: max_connections.unwrap_or(5),
                     pg_schema: Some(schema),
                     ..DbOptions::default()
                 },
@@ -88,13 +94,40 @@ pub async fn fresh_db(dir: &std::path::Path) -> Db {
         }
         None => {
             let url = format!("sqlite://{}", dir.join("test.db").display());
-            let db = Db::connect(&SecretString::from(url), &DbOptions::default())
+            let defaults = DbOptions::default();
+            let opts = DbOptions {
+                max_connections: max_connections.unwrap_or(defaults.max_connections),
+                ..defaults
+            };
+            let db = Db::connect(&SecretString::from(url), &opts)
                 .await
                 .expect("open SQLite");
             db.migrate().await.expect("migrate");
             db
         }
     }
+}
+
+/// Drops the schema a [`fresh_db`] made on PostgreSQL, with everything in it (benchmarks,
+/// which run outside CI's throw-away database, leave nothing behind). Nothing on SQLite,
+/// whose file lives in the caller's temporary directory.
+pub async fn drop_fresh_db(db: &Db) {
+    if db.backend() != crate::db::Backend::Postgres {
+        return;
+    }
+    let mut conn = db.conn().await.expect("connection");
+    let schema: String =
+        crate::db_run!(&mut conn, |c| sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&mut *c)
+            .await)
+        .expect("current schema");
+    crate::db_run!(&mut conn, |c| sqlx::query(&format!(
+        "DROP SCHEMA \"{schema}\" CASCADE"
+    ))
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .expect("drop schema");
 }
 
 /// The instant every test starts at.
