@@ -269,6 +269,19 @@ async fn main() {
         "{backend}: {payments} pending IPS payments inserted in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    if std::env::var("BENCH_VACUUM").is_ok_and(|v| v == "1") {
+        let started = Instant::now();
+        let mut conn = app.db.conn().await.expect("conn");
+        db_run!(&mut conn, |c| sqlx::query("VACUUM ANALYZE payments")
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))
+        .expect("vacuum");
+        println!(
+            "VACUUM ANALYZE payments: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     let started = Instant::now();
     let spec = StatementSpec {

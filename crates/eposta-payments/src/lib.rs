@@ -62,4 +62,5 @@ pub fn jobs(registry: Registry) -> Registry {
     registry
         .register::<provider::test_acquirer::pages::NotifyMerchant>()
         .register::<remittance::RemitDay>()
+        .register::<service::late::RefundLateCapture>()
 }

@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod create;
 pub mod expiry;
+pub mod late;
 pub mod notify;
 pub mod payees;
 pub mod receipts;

@@ -5,7 +5,7 @@
 use axum::http::HeaderMap;
 use eposta_kernel::{App, Error};
 
-use super::{Applied, Cause, Step, apply};
+use super::{Applied, Cause, Step, apply, late};
 use crate::domain::{Event, Method, State};
 use crate::model::Payment;
 use crate::provider::{self, NotificationKind, ProviderStatus};
@@ -78,8 +78,12 @@ pub async fn receive(
         Err(Error::Conflict(why)) => {
             if matches!(n.kind, NotificationKind::Succeeded) {
                 // Money was taken for a payment that has moved on (expired or cancelled
-                // here while the card holder paid): someone must pay it back.
-                tracing::error!(payment = %payment.id, notification = %n.id, reason = %why, "the acquirer took money for a payment that is no longer pending; refund it by hand");
+                // here while the card holder paid): it goes back at once.
+                let amount = n.amount_para.unwrap_or_else(|| payment.total_para());
+                late::record(app, &payment, name, &n.provider_ref, amount).await?;
+                return Ok(Received::Ignored(
+                    "no longer pending: the money is refunded",
+                ));
             } else {
                 tracing::warn!(payment = %payment.id, notification = %n.id, reason = %why, "notification not applied");
             }
@@ -101,7 +105,13 @@ async fn refund_settled(
         refunds::by_provider_ref(&mut conn, payment.id, refund_ref).await?
     };
     let Some(refund) = refund else {
-        return Ok(Received::Ignored("unknown refund"));
+        return Ok(
+            match late::refund_settled(app, payment.id, refund_ref, succeeded).await? {
+                Some(true) => Received::Applied,
+                Some(false) => Received::Unchanged,
+                None => Received::Ignored("unknown refund"),
+            },
+        );
     };
     if !succeeded {
         let mut tx = app.db.begin().await?;

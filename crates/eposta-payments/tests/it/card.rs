@@ -459,3 +459,112 @@ async fn a_payment_remitted_to_its_payee_is_not_refunded() {
         "no refund was even started"
     );
 }
+
+#[tokio::test]
+async fn money_taken_after_the_payment_expired_goes_back_to_the_card() {
+    let t = app().await;
+    let token = api_key(&t, "Shop", &["payments:write"]).await;
+    let (id, page) = start(&t, &token, "c-late").await;
+    let session = page.rsplit('/').next().expect("session").to_owned();
+    t.clock.advance(chrono::Duration::minutes(91));
+    let s = service::expiry::expire_due(&t.app).await.expect("sweep");
+    assert_eq!(s.expired, 1);
+    assert_eq!(state_in_db(&t, &id).await, "expired");
+    // A real acquirer's race: the card holder's payment crossed ePošta's cancel, and the
+    // acquirer took the money after all.
+    super::exec(
+        &t,
+        &format!("UPDATE test_acquirer_sessions SET state = 'succeeded' WHERE id = '{session}'"),
+    )
+    .await;
+    let body = json!({
+        "id": "ntf_late", "type": "payment.succeeded", "session": session,
+        "merchant_ref": id, "amount_para": 363_613
+    })
+    .to_string();
+    for _ in 0..2 {
+        let headers = test_acquirer::signed_headers(&t.app, body.as_bytes());
+        let r = service::notify::receive(&t.app, "test", &headers, body.as_bytes())
+            .await
+            .expect("received");
+        assert_eq!(
+            r,
+            service::notify::Received::Ignored("no longer pending: the money is refunded")
+        );
+    }
+    assert_eq!(
+        state_in_db(&t, &id).await,
+        "expired",
+        "the payment stays expired"
+    );
+    let uuid: uuid::Uuid = id.parse().expect("uuid");
+    let late = || async {
+        let mut conn = t.app.db.conn().await.expect("conn");
+        service::late::of_payment(&mut conn, uuid)
+            .await
+            .expect("late capture")
+            .expect("recorded")
+    };
+    let recorded = late().await;
+    assert_eq!(
+        (recorded.state.as_str(), recorded.amount_para),
+        ("refunding", 363_613)
+    );
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM late_captures").await,
+        1,
+        "a repeated notification records it once"
+    );
+    t.run_pending_jobs().await;
+    let refunded = late().await;
+    assert_eq!(refunded.state, "refunded");
+    assert!(refunded.refund_ref.is_some());
+    let at_acquirer =
+        format!("SELECT refunded_para FROM test_acquirer_sessions WHERE id = '{session}'");
+    assert_eq!(count(&t, &at_acquirer).await, 363_613, "paid back in full");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_log WHERE action IN \
+             ('payments.late_capture', 'payments.late_capture.refunded')"
+        )
+        .await,
+        2
+    );
+    // Nothing is refunded twice: the job finds the capture settled.
+    t.run_pending_jobs().await;
+    assert_eq!(count(&t, &at_acquirer).await, 363_613);
+}
+
+#[tokio::test]
+async fn a_late_capture_the_acquirer_will_not_refund_is_left_for_a_person() {
+    let t = app().await;
+    let token = api_key(&t, "Shop", &["payments:write"]).await;
+    let (id, page) = start(&t, &token, "c-late-2").await;
+    let session = page.rsplit('/').next().expect("session").to_owned();
+    t.clock.advance(chrono::Duration::minutes(91));
+    service::expiry::expire_due(&t.app).await.expect("sweep");
+    // The acquirer says paid, but its session stays cancelled: it refuses the refund.
+    let body = json!({
+        "id": "ntf_late_2", "type": "payment.succeeded", "session": session,
+        "merchant_ref": id, "amount_para": 363_613
+    })
+    .to_string();
+    let headers = test_acquirer::signed_headers(&t.app, body.as_bytes());
+    service::notify::receive(&t.app, "test", &headers, body.as_bytes())
+        .await
+        .expect("received");
+    t.run_pending_jobs().await;
+    let mut conn = t.app.db.conn().await.expect("conn");
+    let c = service::late::of_payment(&mut conn, id.parse().expect("uuid"))
+        .await
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(c.state, "failed");
+    assert!(
+        c.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("only a succeeded payment")),
+        "{c:?}"
+    );
+}

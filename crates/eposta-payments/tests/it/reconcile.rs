@@ -234,6 +234,26 @@ async fn credits_complete_their_payments_and_the_rest_is_reported() {
     let last = history.last().expect("rows");
     assert_eq!(last.event, "succeed");
     assert!(last.detail.contains(&id.to_string()), "{}", last.detail);
+    // On PostgreSQL no foreign key checks this (migration 0019): every history row written
+    // by the bulk completion names the payment it completed.
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM payment_events e \
+             WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = e.payment_id)"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM payment_events e JOIN payments p ON p.id = e.payment_id \
+             WHERE e.event = 'succeed' AND p.state <> 'succeeded'"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test]
