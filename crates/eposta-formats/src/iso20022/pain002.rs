@@ -162,7 +162,9 @@ pub struct Report {
 impl Report {
     /// Every transaction of the report, in file order.
     pub fn transactions(&self) -> impl Iterator<Item = &Transaction> {
-        self.payment_infos.iter().flat_map(|p| p.transactions.iter())
+        self.payment_infos
+            .iter()
+            .flat_map(|p| p.transactions.iter())
     }
 }
 
@@ -392,7 +394,10 @@ impl Parser {
                     return Err(err(line, "a second root element"));
                 }
                 if local != "Document" {
-                    return Err(err(line, "not a pain.002: the root element is not Document"));
+                    return Err(err(
+                        line,
+                        "not a pain.002: the root element is not Document",
+                    ));
                 }
                 let ns = namespace.unwrap_or_default();
                 let version = ns
@@ -414,7 +419,10 @@ impl Parser {
                 self.report.version = format!("001.{version}");
             }
             1 if local != "CstmrPmtStsRpt" => {
-                return Err(err(line, "not a pain.002: Document does not hold CstmrPmtStsRpt"));
+                return Err(err(
+                    line,
+                    "not a pain.002: Document does not hold CstmrPmtStsRpt",
+                ));
             }
             _ => {}
         }
@@ -483,7 +491,10 @@ impl Parser {
             return Err(err(line, "text outside the root element"));
         }
         if self.text.len() + s.len() > MAX_TEXT {
-            return Err(err(line, format!("an element's text is longer than {MAX_TEXT} bytes")));
+            return Err(err(
+                line,
+                format!("an element's text is longer than {MAX_TEXT} bytes"),
+            ));
         }
         self.text.push_str(s);
         Ok(())
@@ -499,10 +510,8 @@ impl Parser {
             ["GrpHdr", "CreDtTm"] => {
                 once(&mut r.created, text.to_owned(), line, "GrpHdr/CreDtTm")?;
             }
-            ["GrpHdr"] => {
-                if r.message_id.is_empty() {
-                    return Err(err(self.header_line, "GrpHdr/MsgId: missing"));
-                }
+            ["GrpHdr"] if r.message_id.is_empty() => {
+                return Err(err(self.header_line, "GrpHdr/MsgId: missing"));
             }
             ["OrgnlGrpInfAndSts", "OrgnlMsgId"] => once_text(
                 &mut r.original_message_id,
@@ -520,13 +529,11 @@ impl Parser {
                 let s = status(text, line, "OrgnlGrpInfAndSts/GrpSts", false)?;
                 once(&mut r.group_status, s, line, "OrgnlGrpInfAndSts/GrpSts")?;
             }
-            ["OrgnlGrpInfAndSts"] => {
-                if r.original_message_id.is_empty() {
-                    return Err(err(
-                        self.group_line,
-                        "OrgnlGrpInfAndSts/OrgnlMsgId: missing",
-                    ));
-                }
+            ["OrgnlGrpInfAndSts"] if r.original_message_id.is_empty() => {
+                return Err(err(
+                    self.group_line,
+                    "OrgnlGrpInfAndSts/OrgnlMsgId: missing",
+                ));
             }
             ["OrgnlPmtInfAndSts", "OrgnlPmtInfId"] => {
                 if let Some(p) = r.payment_infos.last_mut() {
@@ -576,10 +583,7 @@ impl Parser {
                 }
             }
             ["OrgnlPmtInfAndSts", "TxInfAndSts"] => {
-                if let Some(t) = r
-                    .payment_infos
-                    .last()
-                    .and_then(|p| p.transactions.last())
+                if let Some(t) = r.payment_infos.last().and_then(|p| p.transactions.last())
                     && t.original_end_to_end_id.is_empty()
                 {
                     return Err(err(t.line, "TxInfAndSts/OrgnlEndToEndId: missing"));
@@ -590,7 +594,10 @@ impl Parser {
                 let what = format!("StsRsnInf/Rsn/{kind}");
                 if let Some(reason) = reasons_mut(r, owner).and_then(|l| l.last_mut()) {
                     if text.is_empty() || text.chars().count() > 35 {
-                        return Err(err(line, format!("{what}: empty or longer than 35 characters")));
+                        return Err(err(
+                            line,
+                            format!("{what}: empty or longer than 35 characters"),
+                        ));
                     }
                     once(&mut reason.code, text.to_owned(), line, &what)?;
                 }

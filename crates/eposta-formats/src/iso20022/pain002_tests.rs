@@ -83,7 +83,10 @@ fn a_partly_rejected_batch_names_each_transaction() {
     assert_eq!(r.group_status, Some(Status::Part));
     assert_eq!(r.payment_infos.len(), 1);
     let p = &r.payment_infos[0];
-    assert_eq!(p.original_payment_info_id, "EPR-20260302-845000000040484987-1");
+    assert_eq!(
+        p.original_payment_info_id,
+        "EPR-20260302-845000000040484987-1"
+    );
     assert_eq!(p.status, Some(Status::Part));
     let t: Vec<&Transaction> = r.transactions().collect();
     assert_eq!(t.len(), 2);
@@ -262,7 +265,12 @@ fn broken_reports_name_their_line_and_reason() {
     ];
     let base = doc(NS03, PARTLY);
     for c in cases {
-        assert!(base.contains(c.find), "{}: {} not in the base", c.name, c.find);
+        assert!(
+            base.contains(c.find),
+            "{}: {} not in the base",
+            c.name,
+            c.find
+        );
         let text = base.replacen(c.find, c.replace, 1);
         let want = text
             .lines()
