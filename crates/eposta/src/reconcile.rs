@@ -1,4 +1,5 @@
-//! `eposta reconcile STATEMENT.xml` and `eposta remittance run [--date D] [--out DIR]`: the
+//! `eposta reconcile STATEMENT.xml`, `eposta remittance run [--date D] [--out DIR]` and
+//! `eposta remittance status REPORT.xml` (the bank's pain.002): the
 //! operator's side of bank statements and remittance (docs/payments-reconciliation.md). The
 //! payments capability does the work; this opens the file, draws the progress and prints
 //! the report.
@@ -144,10 +145,20 @@ pub enum RemittanceCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Import the bank's status report (pain.002) of a batch: records the batch's and its
+    /// transfers' statuses; a rejected transfer goes out again with the next run. A report
+    /// imported before changes nothing; a broken one changes nothing (exit 1).
+    Status {
+        /// The report (pain.002.001.03 or later, XML, UTF-8).
+        file: PathBuf,
+    },
 }
 
 pub async fn remittance(app: &App, command: RemittanceCommand) -> anyhow::Result<ExitCode> {
-    let RemittanceCommand::Run { date, out } = command;
+    let (date, out) = match command {
+        RemittanceCommand::Run { date, out } => (date, out),
+        RemittanceCommand::Status { file } => return remittance_status(app, &file).await,
+    };
     let date = match date {
         Some(d) => match remittance::domain::parse_day(&d) {
             Some(d) => d,
@@ -193,6 +204,75 @@ pub async fn remittance(app: &App, command: RemittanceCommand) -> anyhow::Result
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Imports a pain.002 and prints what it did: exit 0 when it was applied or had been before
+/// (also when it names no batch of ours: that is reported), 1 when it was refused.
+async fn remittance_status(app: &App, path: &Path) -> anyhow::Result<ExitCode> {
+    use eposta_payments::remittance::settle::{self, StatusImported, TxResult};
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let req = settle::Request {
+        actor: &Actor::System,
+        source: Source::Cli,
+        file_name: &name,
+    };
+    let r = match settle::import(app, &req, &bytes).await {
+        Ok(StatusImported::New(r)) => r,
+        Ok(StatusImported::AlreadyImported(id)) => {
+            println!(
+                "{}: this report was imported before (report {id}); nothing changed",
+                path.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(ImportError::Refused { line, reason }) => {
+            eprintln!("{}: line {line}: {reason}", path.display());
+            eprintln!("{}: refused; nothing changed", path.display());
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(ImportError::Failed(e)) => return Err(e.into()),
+    };
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    match r.batch {
+        None => writeln!(
+            out,
+            "{}: report {}: unknown batch {}: no batch has this message id; nothing changed",
+            path.display(),
+            r.id,
+            r.original_message_id
+        )?,
+        Some(b) => writeln!(
+            out,
+            "{}: report {}: batch {} ({b}): status {}; {} transaction(s), {} rejected (due again), {} unknown",
+            path.display(),
+            r.id,
+            r.original_message_id,
+            r.batch_status.map_or("-", |s| s.as_str()),
+            r.transactions.len(),
+            r.rejected(),
+            r.count(TxResult::Unknown)
+        )?,
+    }
+    for p in &r.unknown_payment_infos {
+        writeln!(out, "unknown payment information\t{p}")?;
+    }
+    for t in &r.transactions {
+        writeln!(
+            out,
+            "line {}\t{}\t{}\t{}\t{}",
+            t.line,
+            t.end_to_end_id,
+            t.status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+            t.reason_code.as_deref().unwrap_or("-"),
+            t.result.as_str()
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1186,4 +1186,65 @@ fn reconcile_and_remittance_through_the_binary() {
         "{}",
         show(&o)
     );
+
+    // The bank's status report rejects the batch: its payment goes out again in the next
+    // run; the same report again, one for an unknown batch and a broken one change nothing.
+    let report = |msg: &str, original: &str, status: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.002.001.03\">\n\
+             <CstmrPmtStsRpt><GrpHdr><MsgId>{msg}</MsgId><CreDtTm>2026-03-03T09:00:00</CreDtTm></GrpHdr>\n\
+             <OrgnlGrpInfAndSts><OrgnlMsgId>{original}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>\n\
+             <GrpSts>{status}</GrpSts></OrgnlGrpInfAndSts></CstmrPmtStsRpt>\n</Document>\n"
+        )
+    };
+    let rejected = dir.join("pain002-rjct.xml");
+    std::fs::write(&rejected, report("STS-1", name, "RJCT")).expect("write");
+    let path = rejected.to_str().expect("path");
+    let o = eposta(dir, &["remittance", "status", path], "");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("status RJCT; 0 transaction(s), 1 rejected"),
+        "{}",
+        show(&o)
+    );
+    let o = eposta(dir, &["remittance", "status", path], "");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("imported before"),
+        "{}",
+        show(&o)
+    );
+    let unknown = dir.join("pain002-unknown.xml");
+    std::fs::write(&unknown, report("STS-2", "EPR-NOT-OURS", "ACCP")).expect("write");
+    let o = eposta(
+        dir,
+        &["remittance", "status", unknown.to_str().expect("path")],
+        "",
+    );
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("unknown batch EPR-NOT-OURS"),
+        "{}",
+        show(&o)
+    );
+    let broken = dir.join("pain002-broken.xml");
+    std::fs::write(&broken, report("STS-3", name, "OK")).expect("write");
+    let o = eposta(
+        dir,
+        &["remittance", "status", broken.to_str().expect("path")],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("line 5: OrgnlGrpInfAndSts/GrpSts"),
+        "{}",
+        show(&o)
+    );
+    let o = eposta(dir, &["remittance", "run", "--date", "2026-03-03"], "");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1 new batch(es)"),
+        "{}",
+        show(&o)
+    );
 }

@@ -9,6 +9,7 @@
 pub mod camt053;
 pub mod csv;
 pub mod pain001;
+pub mod pain002;
 mod text;
 mod xml;
 

@@ -30,8 +30,13 @@ pub enum Outcome {
     OtherCurrency,
     /// A reversal (`RvslInd`) of an earlier entry: for a person, never applied.
     Reversal,
-    /// Money out of the account (bank fees, remittances): not ours to match.
+    /// Money out of the account that is no remittance of ours (bank fees, a debit not
+    /// booked yet): counted only.
     Debit,
+    /// A booked debit that is a remittance transfer (by end-to-end id) or a whole batch
+    /// booked as one entry (by message id and total): it settles them
+    /// (`reconcile::debits`).
+    RemittanceDebit,
     /// Not booked (`PDNG`, `INFO`): not on the account yet; a later statement books it.
     NotBooked,
     /// Its statement was imported before: skipped.
@@ -39,7 +44,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 11] = [
+    pub const ALL: [Outcome; 12] = [
         Outcome::Completed,
         Outcome::AlreadyCompleted,
         Outcome::UnknownReference,
@@ -49,6 +54,7 @@ impl Outcome {
         Outcome::OtherCurrency,
         Outcome::Reversal,
         Outcome::Debit,
+        Outcome::RemittanceDebit,
         Outcome::NotBooked,
         Outcome::StatementSeen,
     ];
@@ -64,6 +70,7 @@ impl Outcome {
             Outcome::OtherCurrency => "other_currency",
             Outcome::Reversal => "reversal",
             Outcome::Debit => "debit",
+            Outcome::RemittanceDebit => "remittance_debit",
             Outcome::NotBooked => "not_booked",
             Outcome::StatementSeen => "statement_seen",
         }
@@ -177,6 +184,7 @@ mod tests {
             reference: None,
             bank_ref: "B1".into(),
             booking_date: None,
+            debit: None,
         }
     }
 

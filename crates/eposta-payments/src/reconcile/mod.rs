@@ -17,6 +17,7 @@
 //! - Each credit is judged by [`decide::decide`], the rules of
 //!   [`crate::complete_by_transfer`] in the same order; the two are tested to agree.
 
+pub mod debits;
 pub mod decide;
 pub mod pages;
 pub mod parse;
@@ -352,8 +353,10 @@ async fn apply_batch(
     };
     // The credits to match, and the other entries' outcomes.
     let mut credits: Vec<&Line> = Vec::with_capacity(lines.len());
+    let mut debits: Vec<&Line> = Vec::new();
     for l in lines {
         match classify(l) {
+            Some(Outcome::Debit) if l.booked => debits.push(l),
             Some(o) => {
                 tally.add(o, l.para);
                 if o.is_listed() {
@@ -411,6 +414,7 @@ async fn apply_batch(
     }
     store::complete(tx, &completions, actor, now).await?;
     store::insert_items(tx, import, &items).await?;
+    debits::settle(tx, import, now, &debits, tally).await?;
     Ok(())
 }
 

@@ -316,6 +316,7 @@ pub(crate) fn outcome_key(o: Outcome) -> &'static str {
         Outcome::OtherCurrency => "recon.outcome.other_currency",
         Outcome::Reversal => "recon.outcome.reversal",
         Outcome::Debit => "recon.outcome.debit",
+        Outcome::RemittanceDebit => "recon.outcome.remittance_debit",
         Outcome::NotBooked => "recon.outcome.not_booked",
         Outcome::StatementSeen => "recon.outcome.statement_seen",
     }

@@ -48,6 +48,41 @@ pub struct Line {
     /// The bank's reference of the transaction ([`bank_ref`]).
     pub bank_ref: String,
     pub booking_date: Option<Date>,
+    /// For a debit only (none for credits, so that they cost nothing): what may name the
+    /// remittance transfer or batch it pays out (`reconcile::debits`).
+    pub debit: Option<Box<DebitRefs>>,
+}
+
+/// The references of a debit: its end-to-end id (a transfer's), and the entry's and the
+/// bank's references (a batch booked as one entry may carry the batch's message id).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DebitRefs {
+    pub end_to_end_id: Option<String>,
+    pub references: Vec<String>,
+}
+
+impl DebitRefs {
+    fn of(entry: &Entry) -> Option<Box<DebitRefs>> {
+        if entry.direction != CreditDebit::Debit {
+            return None;
+        }
+        let keep = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty() && r.chars().count() <= 35)
+                .map(str::to_owned)
+        };
+        let mut references: Vec<String> =
+            [&entry.entry_reference, &entry.account_servicer_reference]
+                .into_iter()
+                .filter_map(keep)
+                .collect();
+        references.dedup();
+        Some(Box::new(DebitRefs {
+            end_to_end_id: keep(&entry.end_to_end_id),
+            references,
+        }))
+    }
 }
 
 /// What the reading thread sends.
@@ -221,6 +256,7 @@ pub fn read_all<R: Read>(input: R, tx: &mpsc::Sender<Msg>) {
             reference: reference_of(&entry),
             bank_ref: refs.next(h, ordinal, &entry),
             booking_date: entry.booking_date,
+            debit: DebitRefs::of(&entry),
         });
         if batch.len() >= BATCH
             && tx

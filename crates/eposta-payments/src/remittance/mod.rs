@@ -19,6 +19,9 @@
 
 pub mod domain;
 pub mod pages;
+pub mod settle;
+pub mod settle_store;
+pub mod status;
 pub mod store;
 
 use std::time::Duration as StdDuration;
@@ -69,7 +72,12 @@ pub async fn run(app: &App, actor: &Actor, date: NaiveDate) -> Result<Run, Error
     let execution = domain::belgrade_date(now).max(next_day);
     let payees = {
         let mut conn = app.db.conn().await?;
-        store::payees_due(&mut conn, cutoff).await?
+        let mut p = store::payees_due(&mut conn, cutoff).await?;
+        // Payees of rejected transfers, which go out again (settle.rs).
+        p.extend(settle_store::retry_payees(&mut conn, cutoff).await?);
+        p.sort();
+        p.dedup();
+        p
     };
     let mut batches = Vec::new();
     for account in payees {
@@ -77,7 +85,11 @@ pub async fn run(app: &App, actor: &Actor, date: NaiveDate) -> Result<Run, Error
             let mut tx = app.db.begin().await?;
             store::lock_runs(&mut tx).await?;
             let limit = i64::try_from(domain::MAX_TRANSFERS).unwrap_or(i64::MAX);
-            let rows = store::due_for(&mut tx, &account, cutoff, limit).await?;
+            let mut rows = store::due_for(&mut tx, &account, cutoff, limit).await?;
+            let room = limit - i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let retried = settle_store::retries_due_for(&mut tx, &account, cutoff, room).await?;
+            let retries: std::collections::HashSet<Uuid> = retried.iter().map(|r| r.id).collect();
+            rows.extend(retried);
             let full = rows.len() == domain::MAX_TRANSFERS;
             if rows.is_empty() {
                 break;
@@ -147,7 +159,11 @@ pub async fn run(app: &App, actor: &Actor, date: NaiveDate) -> Result<Run, Error
                 },
             )
             .await?;
-            store::add_items(&mut tx, row.id, &items).await?;
+            let (again, first): (Vec<_>, Vec<_>) = items
+                .into_iter()
+                .partition(|i| retries.contains(&i.payment));
+            store::add_items(&mut tx, row.id, &first).await?;
+            settle_store::mark_retried(&mut tx, row.id, &again).await?;
             audit::append(
                 &mut tx,
                 now,
@@ -163,6 +179,7 @@ pub async fn run(app: &App, actor: &Actor, date: NaiveDate) -> Result<Run, Error
                         "total_para": row.total_para,
                         "pain001_sha256": row.pain001_sha256,
                         "csv_sha256": row.csv_sha256,
+                        "retried": again.len(),
                     }),
                 },
             )
@@ -212,6 +229,19 @@ pub async fn file(app: &App, id: Uuid, which: File) -> Result<(BatchRow, Vec<u8>
         )));
     }
     Ok((row, bytes))
+}
+
+/// The current settlement status of batches (pain.002 code or `settled`), of those that
+/// have one.
+pub async fn statuses(app: &App, batches: &[Uuid]) -> Result<Vec<(Uuid, String)>, Error> {
+    let mut conn = app.db.conn().await?;
+    settle_store::batch_statuses(&mut conn, batches).await
+}
+
+/// A batch's status history, oldest first.
+pub async fn history(app: &App, batch: Uuid) -> Result<Vec<settle_store::HistoryRow>, Error> {
+    let mut conn = app.db.conn().await?;
+    settle_store::history_of(&mut conn, batch).await
 }
 
 /// The payments of a batch, in the order of its transfers' end-to-end ids.

@@ -2,7 +2,9 @@
 //! latest ones, their files to download, and a run for a day that is over.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::handler::Handler;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -18,8 +20,10 @@ use eposta_kernel::{App, Error};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::settle::{self, StatusImported, TxResult};
 use super::{BatchRow, File, domain};
 use crate::reconcile::pages::When;
+use crate::reconcile::{ImportError, Source};
 
 /// Batches shown at most.
 const SHOWN: i64 = 500;
@@ -29,6 +33,11 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/admin/payments/remittance", A, list)
         .post("/admin/payments/remittance", A, run)
+        .post(
+            "/admin/payments/remittance/status",
+            A,
+            status.layer(DefaultBodyLimit::max(settle::MAX_BYTES + 64 * 1024)),
+        )
         .get("/admin/payments/remittance/{id}/pain001.xml", A, pain001)
         .get("/admin/payments/remittance/{id}/batch.csv", A, csv)
 }
@@ -45,6 +54,8 @@ struct BatchView {
     execution: String,
     sha256: String,
     at: When,
+    /// The bank's or the statement's word on it (pain.002 code or `settled`), if any.
+    status: Option<String>,
 }
 
 impl BatchView {
@@ -62,6 +73,7 @@ impl BatchView {
             execution: b.execution_date,
             sha256: b.pain001_sha256,
             at: When::new(b.created_at),
+            status: None,
         }
     }
 }
@@ -77,6 +89,17 @@ struct ListPage {
     yesterday: String,
     date_error: Option<String>,
     done: Option<String>,
+    /// What an uploaded status report did, or why it was refused.
+    report: Option<ReportNotice>,
+}
+
+/// The answer to an uploaded pain.002.
+struct ReportNotice {
+    ok: bool,
+    text: String,
+    /// Transactions for a person: unknown end-to-end ids and conflicts (line, id, status,
+    /// what).
+    listed: Vec<(u64, String, String, &'static str)>,
 }
 
 #[derive(Deserialize)]
@@ -97,10 +120,31 @@ async fn page(
     date_error: Option<String>,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let batches = super::list(app, day, SHOWN)
-        .await?
+    page_with(app, ctx, status, day, date_error, done, None).await
+}
+
+async fn page_with(
+    app: &App,
+    ctx: PageCtx,
+    status: StatusCode,
+    day: Option<NaiveDate>,
+    date_error: Option<String>,
+    done: Option<String>,
+    report: Option<ReportNotice>,
+) -> Result<Response, PageError> {
+    let rows = super::list(app, day, SHOWN).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|b| b.id).collect();
+    let statuses: std::collections::HashMap<Uuid, String> =
+        super::statuses(app, &ids).await?.into_iter().collect();
+    let batches = rows
         .into_iter()
-        .map(|b| BatchView::new(&ctx, b))
+        .map(|b| {
+            let s = statuses.get(&b.id).cloned();
+            BatchView {
+                status: s,
+                ..BatchView::new(&ctx, b)
+            }
+        })
         .collect();
     let yesterday = domain::belgrade_date(app.now())
         .pred_opt()
@@ -115,6 +159,7 @@ async fn page(
             yesterday,
             date_error,
             done,
+            report,
         },
     )
 }
@@ -208,4 +253,164 @@ async fn pain001(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Respons
 
 async fn csv(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Response, PageError> {
     download(&app, id, File::Csv).await
+}
+
+/// `POST /admin/payments/remittance/status`: the bank's pain.002 as `multipart/form-data`
+/// in the field `file` (the CSRF token in the query string), imported as `eposta remittance
+/// status FILE` does; the page says what it did.
+async fn status(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let refused = |text: String| ReportNotice {
+        ok: false,
+        text,
+        listed: Vec::new(),
+    };
+    let upload = match multipart {
+        Ok(m) => read_file(m).await,
+        Err(_) => Err(false),
+    };
+    let (name, bytes) = match upload {
+        Ok(Some(f)) => f,
+        Ok(None) | Err(false) => {
+            let n = refused(ctx.t("remit.status.no_file").to_owned());
+            return page_with(
+                &app,
+                ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                None,
+                None,
+                Some(n),
+            )
+            .await;
+        }
+        Err(true) => {
+            let n = refused(ctx.f(
+                "remit.status.too_large",
+                &[("mb", &(settle::MAX_BYTES / (1024 * 1024)).to_string())],
+            ));
+            return page_with(
+                &app,
+                ctx,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                None,
+                None,
+                Some(n),
+            )
+            .await;
+        }
+    };
+    let actor = Actor::User(user.id);
+    let req = settle::Request {
+        actor: &actor,
+        source: Source::Upload,
+        file_name: &name,
+    };
+    let notice = match settle::import(&app, &req, &bytes).await {
+        Ok(StatusImported::AlreadyImported(id)) => ReportNotice {
+            ok: true,
+            text: ctx.f("remit.status.seen", &[("id", &id.to_string())]),
+            listed: Vec::new(),
+        },
+        Ok(StatusImported::New(r)) => {
+            let text = if r.batch.is_some() {
+                ctx.f(
+                    "remit.status.done",
+                    &[
+                        ("msg", &r.original_message_id),
+                        (
+                            "status",
+                            r.batch_status
+                                .map_or("-", super::status::Settlement::as_str),
+                        ),
+                        ("n", &r.transactions.len().to_string()),
+                        ("rejected", &r.rejected().to_string()),
+                        ("unknown", &r.count(TxResult::Unknown).to_string()),
+                    ],
+                )
+            } else {
+                ctx.f(
+                    "remit.status.unknown_batch",
+                    &[("msg", &r.original_message_id)],
+                )
+            };
+            let listed = r
+                .transactions
+                .iter()
+                .filter(|t| matches!(t.result, TxResult::Unknown | TxResult::Conflict))
+                .take(500)
+                .map(|t| {
+                    (
+                        t.line,
+                        t.end_to_end_id.clone(),
+                        t.status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                        t.result.as_str(),
+                    )
+                })
+                .collect();
+            ReportNotice {
+                ok: true,
+                text,
+                listed,
+            }
+        }
+        Err(ImportError::Refused { line, reason }) => {
+            let n = refused(ctx.f(
+                "remit.status.refused",
+                &[("line", &line.to_string()), ("reason", &reason)],
+            ));
+            return page_with(
+                &app,
+                ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                None,
+                None,
+                Some(n),
+            )
+            .await;
+        }
+        Err(ImportError::Failed(e)) => return Err(e.into()),
+    };
+    page_with(&app, ctx, StatusCode::OK, None, None, None, Some(notice)).await
+}
+
+/// The field `file` of the upload, with the name the browser gave: `Ok(None)` when there is
+/// none or it is empty, `Err(true)` when it is too large, `Err(false)` when the body is not
+/// a multipart form.
+async fn read_file(mut multipart: Multipart) -> Result<Option<(String, Vec<u8>)>, bool> {
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(None),
+            Err(_) => return Err(true),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "pain002.xml".to_owned());
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > settle::MAX_BYTES {
+                        return Err(true);
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(_) => return Err(true),
+            }
+        }
+        return Ok((!bytes.is_empty()).then_some((name, bytes)));
+    }
 }

@@ -278,10 +278,11 @@ pub enum File {
     Csv,
 }
 
-/// The payments of a batch (ids), in the order of its transfers.
+/// The payments of a batch (ids), in the order of its transfers: its items and the retries
+/// of rejected transfers it carries (the view `remittance_transfers`).
 pub async fn payments_of(c: &mut impl Exec, batch: Uuid) -> Result<Vec<Uuid>, Error> {
     Ok(db_run!(c, |c| sqlx::query_scalar::<_, Uuid>(
-        "SELECT payment_id FROM remittance_items WHERE batch_id = $1 ORDER BY end_to_end_id"
+        "SELECT payment_id FROM remittance_transfers WHERE batch_id = $1 ORDER BY end_to_end_id"
     )
     .bind(batch)
     .fetch_all(&mut *c)

@@ -11,6 +11,7 @@ mod receipts;
 mod reconcile;
 mod remittance;
 mod role_matrix;
+mod settlement;
 
 use eposta_kernel::accounts::Role;
 use eposta_kernel::accounts::service::{NewStaff, create_user};

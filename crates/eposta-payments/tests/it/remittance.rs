@@ -14,16 +14,16 @@ use uuid::Uuid;
 
 use super::{api_key, app, count, exec, order};
 
-const PAYEE_A: &str = "845000000040484987";
-const PAYEE_B: &str = "160-5100-05";
+pub const PAYEE_A: &str = "845000000040484987";
+pub const PAYEE_B: &str = "160-5100-05";
 
-fn day(s: &str) -> NaiveDate {
+pub fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
 /// Pays `amounts` (para) to `payee` by IPS, each completed by a transfer at the test clock's
 /// time; returns the payments' ids.
-async fn paid(t: &TestApp, payee: &str, amounts: &[i64]) -> Vec<Uuid> {
+pub async fn paid(t: &TestApp, payee: &str, amounts: &[i64]) -> Vec<Uuid> {
     let token = api_key(t, &format!("Shop {}", Uuid::now_v7()), &["payments:write"]).await;
     let mut c = t.api(&token);
     let mut ids = Vec::new();

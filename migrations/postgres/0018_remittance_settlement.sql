@@ -1,0 +1,124 @@
+-- Settlement of remittance batches (crates/eposta-payments/src/remittance/settle.rs and
+-- src/reconcile/debits.rs): what the bank said about each exported batch (pain.002) and
+-- what its statements show (the batch's debits). Twin: migrations/sqlite/0018_remittance_settlement.sql.
+-- docs/payments-reconciliation.md, "Settlement", describes it.
+--
+-- Batches and their items never change (0015's triggers), so their status lives beside them:
+-- the current status of a batch and of each transfer that has one of its own, and an
+-- append-only history of every change with what caused it.
+
+-- One pain.002 read (eposta remittance status FILE, or the upload on
+-- /admin/payments/remittance). Its GrpHdr/MsgId is unique per sending bank: a report read
+-- again is recognised and changes nothing. batch_id is NULL when OrgnlMsgId names no batch
+-- of ours (the report is kept, so that it is recognised too).
+CREATE TABLE remittance_status_reports (
+    id                  UUID PRIMARY KEY NOT NULL,
+    message_id          TEXT NOT NULL UNIQUE,
+    original_message_id TEXT NOT NULL,
+    batch_id            UUID REFERENCES remittance_batches (id),
+    version             TEXT NOT NULL,
+    file_name           TEXT NOT NULL,
+    file_sha256         TEXT NOT NULL CHECK (length(file_sha256) = 64),
+    source              TEXT NOT NULL CHECK (source IN ('cli', 'upload')),
+    imported_by         TEXT NOT NULL,
+    transactions        BIGINT NOT NULL CHECK (transactions >= 0),
+    changed             BIGINT NOT NULL CHECK (changed >= 0),
+    unknown             BIGINT NOT NULL CHECK (unknown >= 0),
+    created_at          TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX remittance_status_reports_batch ON remittance_status_reports (batch_id);
+
+-- The current status of a batch: a pain.002 code, or 'settled' once the batch's debits are
+-- booked on a statement of the collection account.
+CREATE TABLE remittance_batch_status (
+    batch_id         UUID PRIMARY KEY NOT NULL REFERENCES remittance_batches (id),
+    status           TEXT NOT NULL CHECK (status IN ('RCVD', 'PDNG', 'ACTC', 'ACCP', 'ACSP', 'ACWC', 'ACSC', 'PART', 'RJCT', 'settled')),
+    reason_code      TEXT,
+    report_id        UUID REFERENCES remittance_status_reports (id),
+    statement_import UUID REFERENCES statement_imports (id),
+    updated_at       TIMESTAMPTZ NOT NULL
+);
+
+-- The current status of a transfer (a payment of a batch) that has one of its own: named in
+-- a TxInfAndSts, rejected with its whole batch, or booked on a statement. A transfer without
+-- a row has its batch's status.
+CREATE TABLE remittance_transfer_status (
+    batch_id         UUID NOT NULL REFERENCES remittance_batches (id),
+    payment_id       UUID NOT NULL REFERENCES payments (id),
+    status           TEXT NOT NULL CHECK (status IN ('PDNG', 'ACTC', 'ACCP', 'ACSP', 'ACWC', 'ACSC', 'RJCT', 'settled')),
+    reason_code      TEXT,
+    reason_info      TEXT,
+    report_id        UUID REFERENCES remittance_status_reports (id),
+    statement_import UUID REFERENCES statement_imports (id),
+    updated_at       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (batch_id, payment_id)
+);
+
+-- Every change of a batch's (payment_id NULL) or a transfer's status, with the report or the
+-- statement import that made it. Append-only: the triggers below refuse changes.
+CREATE TABLE remittance_status_history (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    batch_id         UUID NOT NULL REFERENCES remittance_batches (id),
+    payment_id       UUID REFERENCES payments (id),
+    status           TEXT NOT NULL CHECK (status IN ('RCVD', 'PDNG', 'ACTC', 'ACCP', 'ACSP', 'ACWC', 'ACSC', 'PART', 'RJCT', 'settled')),
+    reason_code      TEXT,
+    reason_info      TEXT,
+    report_id        UUID REFERENCES remittance_status_reports (id),
+    statement_import UUID REFERENCES statement_imports (id),
+    recorded_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX remittance_status_history_batch ON remittance_status_history (batch_id, id);
+
+-- A transfer the bank rejected (RJCT): its money never left the collection account, so its
+-- payment is due again. The next remittance run puts it into a new batch and sets
+-- retry_batch (compare-and-set on NULL); the partial unique index allows one open rejection
+-- per payment. A retried transfer rejected again gets a row of its own (its retry batch).
+CREATE TABLE remittance_rejections (
+    batch_id          UUID NOT NULL REFERENCES remittance_batches (id),
+    payment_id        UUID NOT NULL REFERENCES payments (id),
+    end_to_end_id     TEXT NOT NULL,
+    amount_para       BIGINT NOT NULL CHECK (amount_para > 0),
+    reason_code       TEXT,
+    report_id         UUID REFERENCES remittance_status_reports (id),
+    rejected_at       TIMESTAMPTZ NOT NULL,
+    retry_batch       UUID REFERENCES remittance_batches (id),
+    retry_amount_para BIGINT CHECK (retry_amount_para > 0),
+    PRIMARY KEY (batch_id, payment_id),
+    CHECK ((retry_batch IS NULL) = (retry_amount_para IS NULL))
+);
+CREATE UNIQUE INDEX remittance_rejections_open ON remittance_rejections (payment_id)
+    WHERE retry_batch IS NULL;
+CREATE INDEX remittance_rejections_retry ON remittance_rejections (retry_batch)
+    WHERE retry_batch IS NOT NULL;
+CREATE INDEX remittance_rejections_e2e ON remittance_rejections (end_to_end_id)
+    WHERE retry_batch IS NOT NULL;
+
+-- Every transfer of every batch: the items of 0015 (a payment's first batch) and the retries
+-- of rejected transfers.
+CREATE VIEW remittance_transfers AS
+    SELECT batch_id, payment_id, amount_para, end_to_end_id FROM remittance_items
+    UNION ALL
+    SELECT retry_batch, payment_id, retry_amount_para, end_to_end_id FROM remittance_rejections
+    WHERE retry_batch IS NOT NULL;
+
+-- Statement debits and pain.002 transactions are matched by end-to-end id.
+CREATE INDEX remittance_items_e2e ON remittance_items (end_to_end_id);
+
+CREATE FUNCTION remittance_status_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the remittance status history is append-only';
+END;
+$$;
+CREATE TRIGGER remittance_status_history_append_only BEFORE UPDATE OR DELETE
+    ON remittance_status_history
+    FOR EACH ROW EXECUTE FUNCTION remittance_status_history_append_only();
+CREATE TRIGGER remittance_status_history_no_truncate BEFORE TRUNCATE ON remittance_status_history
+    FOR EACH STATEMENT EXECUTE FUNCTION remittance_status_history_append_only();
+
+-- A statement's debits that settle a remittance batch are counted as their own outcome.
+ALTER TABLE statement_outcomes DROP CONSTRAINT statement_outcomes_outcome_check;
+ALTER TABLE statement_outcomes ADD CONSTRAINT statement_outcomes_outcome_check
+    CHECK (outcome IN ('completed', 'already_completed',
+                  'unknown_reference', 'amount_mismatch', 'not_pending', 'bank_ref_used',
+                  'other_currency', 'reversal', 'debit', 'remittance_debit', 'not_booked',
+                  'statement_seen'));
