@@ -177,6 +177,7 @@ mod tests {
             reference: None,
             bank_ref: "B1".into(),
             booking_date: None,
+            debtor_account: None,
         }
     }
 
