@@ -273,7 +273,8 @@ pub async fn complete(
 }
 
 /// Keeps the account each completed payment was paid from (`payment_payer_accounts`), for
-/// its refunds: one statement per batch, beside [`complete`] and in its transaction.
+/// its refunds: one statement per batch, beside [`complete`] and in its transaction. A
+/// payment is completed once ([`complete`] fails the import otherwise), so its row is new.
 pub async fn keep_payer_accounts(
     c: &mut impl Exec,
     payers: &[(Uuid, AccountNumber)],
@@ -287,7 +288,7 @@ pub async fn keep_payer_accounts(
             let accounts: Vec<&str> = payers.iter().map(|(_, a)| a.as_str()).collect();
             sqlx::query(
                 "INSERT INTO payment_payer_accounts (payment_id, account) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING",
+                 SELECT * FROM UNNEST($1::uuid[], $2::text[])",
             )
             .bind(&ids)
             .bind(&accounts)
@@ -304,8 +305,7 @@ pub async fn keep_payer_accounts(
             .to_string();
             sqlx::query(
                 "INSERT INTO payment_payer_accounts (payment_id, account) \
-                 SELECT unhex(j.value ->> 0), j.value ->> 1 FROM json_each($1) AS j \
-                 WHERE true ON CONFLICT DO NOTHING",
+                 SELECT unhex(j.value ->> 0), j.value ->> 1 FROM json_each($1) AS j",
             )
             .bind(&rows)
             .execute(&mut *c)
