@@ -204,8 +204,9 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
 }
 
-/// A refund asked of the acquirer.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A refund: through the card acquirer, in cash at a counter, or by a credit transfer to the
+/// payer's account (IPS payments).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Refund {
     pub id: Uuid,
     pub payment_id: Uuid,
@@ -216,6 +217,80 @@ pub struct Refund {
     pub requested_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How it is paid back: `acquirer`, `counter` or `transfer` ([`RefundChannel`]).
+    pub channel: String,
+    /// Counter: why the clerk paid it back, as noted at the counter.
+    pub reason: Option<String>,
+    /// Counter: the clerk who paid the cash out, and the office.
+    pub clerk_id: Option<Uuid>,
+    pub office_id: Option<Uuid>,
+    /// Transfer: the payer's account (18 digits) the money goes back to.
+    pub account: Option<String>,
+    /// Transfer: the refund batch it went out in, once exported.
+    pub batch_id: Option<Uuid>,
+}
+
+/// The account and the reason stay out of `Debug`, so they cannot reach a log line.
+impl fmt::Debug for Refund {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refund")
+            .field("id", &self.id)
+            .field("payment_id", &self.payment_id)
+            .field("amount_para", &self.amount_para)
+            .field("state", &self.state)
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a refund is paid back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundChannel {
+    /// A card payment, through the acquirer.
+    Acquirer,
+    /// Cash out of a clerk's drawer at the counter.
+    Counter,
+    /// A credit transfer from the collection account, in a refund batch.
+    Transfer,
+}
+
+impl RefundChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundChannel::Acquirer => "acquirer",
+            RefundChannel::Counter => "counter",
+            RefundChannel::Transfer => "transfer",
+        }
+    }
+}
+
+impl Refund {
+    /// A new pending refund of `payment_id` paid back through `channel`; the caller fills in
+    /// what the channel needs.
+    pub fn pending(
+        payment_id: Uuid,
+        amount_para: i64,
+        channel: RefundChannel,
+        requested_by: String,
+        now: DateTime<Utc>,
+    ) -> Refund {
+        Refund {
+            id: eposta_kernel::ids::new_id(),
+            payment_id,
+            amount_para,
+            state: "pending".into(),
+            provider_ref: None,
+            requested_by,
+            created_at: now,
+            updated_at: now,
+            channel: channel.as_str().to_owned(),
+            reason: None,
+            clerk_id: None,
+            office_id: None,
+            account: None,
+            batch_id: None,
+        }
+    }
 }
 
 /// A citizen's saved payee.

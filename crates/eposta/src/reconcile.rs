@@ -141,7 +141,8 @@ pub enum RemittanceCommand {
         /// YYYY-MM-DD; default: yesterday in Belgrade.
         #[arg(long)]
         date: Option<String>,
-        /// Also write each new batch's files here (`<message id>.xml` and `.csv`).
+        /// Also write each new batch's files here (`<message id>.xml` and `.csv`), refund
+        /// batches' too.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -199,6 +200,28 @@ pub async fn remittance(app: &App, command: RemittanceCommand) -> anyhow::Result
         if let Some(dir) = &out {
             for (which, ext) in [(BatchFile::Pain001, "xml"), (BatchFile::Csv, "csv")] {
                 let (_, bytes) = remittance::file(app, b.id, which).await?;
+                let path = dir.join(format!("{}.{ext}", b.message_id));
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+    }
+    println!(
+        "refunds for {}: {} new refund batch(es)",
+        run.date,
+        run.refund_batches.len()
+    );
+    for b in &run.refund_batches {
+        println!(
+            "{}	{} transfers	{}	pain.001 SHA-256 {}",
+            b.message_id,
+            b.transfers,
+            reconcile::amount_text(b.total_para, &b.currency),
+            b.pain001_sha256
+        );
+        if let Some(dir) = &out {
+            for (which, ext) in [(BatchFile::Pain001, "xml"), (BatchFile::Csv, "csv")] {
+                let (_, bytes) = remittance::refunds::file(app, b.id, which).await?;
                 let path = dir.join(format!("{}.{ext}", b.message_id));
                 std::fs::write(&path, bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?;

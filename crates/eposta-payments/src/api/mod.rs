@@ -1,6 +1,6 @@
 //! The payments API (scope `payments:write`): `POST /api/v1/payments` creates a payment
 //! (`Idempotency-Key` required), `GET /api/v1/payments/{id}` reads one of the
-//! organisation's, `POST /api/v1/payments/{id}/refunds` refunds a card payment, and the IPS
+//! organisation's, `POST /api/v1/payments/{id}/refunds` refunds a card or IPS payment, and the IPS
 //! QR images, `GET /api/v1/payments/{id}/receipt` the receipt PDF of a paid one;
 //! `POST /api/v1/payments/notifications/{provider}` is where acquirers notify.
 
@@ -189,11 +189,19 @@ pub async fn get(
     Ok(axum::Json(view(&app, &p)?))
 }
 
-/// Refund a card payment
+/// Refund a payment
 ///
-/// Pays back all that is left of a succeeded card payment, or `amount` of it; the payment
-/// becomes `partially_refunded` or `refunded`. Amounts count what the payer paid (amount and
-/// fee). `Idempotency-Key` is required. IPS and cash payments are not refunded here (409).
+/// Pays back all that is left of a paid payment, or `amount` of it; the payment becomes
+/// `partially_refunded` or `refunded`. Amounts count what the payer paid (amount and fee).
+/// `Idempotency-Key` is required.
+///
+/// A card payment is refunded through the acquirer at once (or `pending` while the acquirer
+/// works). An IPS payment is paid back by a credit transfer from ePošta's collection account
+/// to the payer's account: `account` if given, else the account the bank statement named
+/// when the transfer came in (422 naming `account` when neither is known); the refund stays
+/// `pending` until the day's refund batch is exported to the bank, then it is `succeeded`
+/// and the payment's state follows. Cash payments are paid back at the counter (409), and a
+/// payment already remitted to its payee is not refunded (409).
 #[utoipa::path(
     post,
     path = "/api/v1/payments/{id}/refunds",
@@ -202,9 +210,10 @@ pub async fn get(
     params(("id" = Uuid, Path, description = "The payment's id")),
     request_body = RefundInput,
     responses(
-        (status = 201, description = "Refunded (or accepted by the acquirer: `pending`)", body = RefundResult),
+        (status = 201, description = "Refunded, or accepted (`pending`: by the acquirer, or waiting for the day's refund batch)", body = RefundResult),
         (status = 400, description = "No `Idempotency-Key` header"),
-        (status = 409, description = "Not refundable: not a succeeded card payment, nothing left, or `refund_amount_available` is out of date"),
+        (status = 409, description = "Not refundable: not paid, a cash payment, remitted to the payee, nothing left, or `refund_amount_available` is out of date"),
+        (status = 422, description = "A field is wrong: `amount` (not above zero, or more than is left) or `account` (not a valid account, or needed and missing)"),
     )
 )]
 pub async fn refund_payment(
@@ -225,7 +234,15 @@ pub async fn refund_payment(
     };
     let amount = rsd("amount", input.amount)?;
     let available = rsd("refund_amount_available", input.refund_amount_available)?;
-    let done = refund::refund(&app, &Actor::ApiKey(key.key_id), &p, amount, available).await?;
+    let done = refund::refund(
+        &app,
+        &Actor::ApiKey(key.key_id),
+        &p,
+        amount,
+        available,
+        input.account.as_deref(),
+    )
+    .await?;
     let body = RefundResult {
         refund: RefundView::from(&done.refund),
         payment: view(&app, &done.payment)?,

@@ -157,6 +157,10 @@ pub struct RefundInput {
     /// What you believe is left to refund; if it is not, nothing is refunded (409). Guards
     /// against two people refunding the same payment at once.
     pub refund_amount_available: Option<Money>,
+    /// IPS payments: the account to pay back to (18 digits, the dashed form `160-5100-05`,
+    /// or an `RS` IBAN). Optional when the bank statement named the account the payment
+    /// came from; card payments take none.
+    pub account: Option<String>,
 }
 
 /// A refund.
@@ -166,6 +170,11 @@ pub struct RefundView {
     pub amount: Money,
     /// `pending`, `succeeded` or `failed`.
     pub state: String,
+    /// How it is paid back: `acquirer` (card), `transfer` (IPS: a credit transfer to the
+    /// payer's account in the day's refund batch) or `counter` (cash).
+    pub channel: String,
+    /// Transfers: the account it is paid back to, dashed.
+    pub account: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -175,6 +184,12 @@ impl From<&Refund> for RefundView {
             id: r.id,
             amount: Money::rsd(r.amount_para),
             state: r.state.clone(),
+            channel: r.channel.clone(),
+            account: r
+                .account
+                .as_deref()
+                .and_then(|a| eposta_formats::account::AccountNumber::parse(a).ok())
+                .map(|a| a.dashed()),
             created_at: r.created_at,
         }
     }

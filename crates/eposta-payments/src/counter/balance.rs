@@ -1,5 +1,5 @@
-//! `/counter/payments/balance`: the clerk's cash day (its payments, count, amounts, fees and
-//! the total that should be in the drawer), the close with the cash counted, and for a
+//! `/counter/payments/balance`: the clerk's cash day (its payments, count, amounts, fees, the
+//! cash paid back and the total that should be in the drawer), the close with the cash counted, and for a
 //! manager every clerk's balance of the office.
 
 use askama::Template;
@@ -37,11 +37,22 @@ struct Line {
     total: String,
 }
 
+/// Cash paid back on the day, as the list shows it.
+struct RefundLine {
+    payment: Uuid,
+    at: String,
+    confirmation: String,
+    amount: String,
+}
+
 /// Totals as the page shows them.
 struct TotalsView {
     payments: i64,
     amount: String,
     fee: String,
+    taken: String,
+    refunds: i64,
+    refunded: String,
     expected: String,
 }
 
@@ -51,6 +62,9 @@ impl TotalsView {
             payments: t.payments,
             amount: rsd(t.amount_para),
             fee: rsd(t.fee_para),
+            taken: rsd(t.taken_para()),
+            refunds: t.refunds,
+            refunded: rsd(t.refunded_para),
             expected: rsd(t.expected_para()),
         }
     }
@@ -79,8 +93,10 @@ struct BalancePage {
     day: String,
     day_shown: String,
     lines: Vec<Line>,
+    refunds: Vec<RefundLine>,
     totals: TotalsView,
     seen_payments: i64,
+    seen_refunds: i64,
     seen_expected: i64,
     closed: Option<ClosedView>,
     can_close: bool,
@@ -165,12 +181,24 @@ async fn page(
             total: p.total().to_string(),
         })
         .collect();
+    let refunds = b
+        .refunds
+        .iter()
+        .map(|(r, confirmation)| RefundLine {
+            payment: r.payment_id,
+            at: belgrade(r.created_at),
+            confirmation: crate::domain::codes::group_confirmation(confirmation),
+            amount: rsd(r.amount_para),
+        })
+        .collect();
     Ok(BalancePage {
         day: b.day.to_string(),
         day_shown: b.day.format("%d.%m.%Y.").to_string(),
         lines,
+        refunds,
         totals: TotalsView::new(&b.totals),
         seen_payments: b.totals.payments,
+        seen_refunds: b.totals.refunds,
         seen_expected: b.totals.expected_para(),
         closed: b.row.as_ref().and_then(closed_view),
         can_close: !b.is_closed() && b.day <= today,
@@ -213,6 +241,8 @@ pub(super) struct CloseForm {
     seen_payments: String,
     #[serde(default)]
     seen_expected: String,
+    #[serde(default)]
+    seen_refunds: String,
 }
 
 /// `POST /counter/payments/balance`: closes the day with the cash counted.
@@ -241,6 +271,11 @@ pub(super) async fn close(
     };
     let seen = Seen {
         payments: f.seen_payments.trim().parse().unwrap_or(-1),
+        // A form from before refunds were counted has none.
+        refunds: match f.seen_refunds.trim() {
+            "" => 0,
+            n => n.parse().unwrap_or(-1),
+        },
         expected_para: f.seen_expected.trim().parse().unwrap_or(-1),
     };
     match service::close_day(&app, &user, day, counted, seen).await {

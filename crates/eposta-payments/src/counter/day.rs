@@ -34,7 +34,7 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
-/// The totals of a clerk's cash payments of a day.
+/// The totals of a clerk's cash day: the cash payments taken and the cash paid back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub payments: i64,
@@ -42,12 +42,21 @@ pub struct Totals {
     pub amount_para: i64,
     /// ePošta's fees.
     pub fee_para: i64,
+    /// Refunds paid out of the drawer at the counter by this clerk (of payments taken on
+    /// any day, by any clerk of the office).
+    pub refunds: i64,
+    pub refunded_para: i64,
 }
 
 impl Totals {
-    /// The cash that should be in the drawer: amounts and fees.
-    pub fn expected_para(&self) -> i64 {
+    /// The cash taken: amounts and fees.
+    pub fn taken_para(&self) -> i64 {
         self.amount_para.saturating_add(self.fee_para)
+    }
+
+    /// The cash that should be in the drawer: taken less paid back.
+    pub fn expected_para(&self) -> i64 {
+        self.taken_para().saturating_sub(self.refunded_para)
     }
 
     /// Counted minus expected: positive, more cash than payments; negative, cash missing.
@@ -140,6 +149,7 @@ mod tests {
             payments: 3,
             amount_para: 1_000_000,
             fee_para: 19_500,
+            ..Totals::default()
         };
         assert_eq!(t.expected_para(), 1_019_500);
         let table = [
@@ -152,5 +162,16 @@ mod tests {
             assert_eq!(t.difference_para(counted), difference, "{counted}");
         }
         assert_eq!(Totals::default().difference_para(0), 0);
+
+        // Cash paid back comes out of the drawer.
+        let back = Totals {
+            refunds: 2,
+            refunded_para: 300_000,
+            ..t
+        };
+        assert_eq!(back.taken_para(), 1_019_500);
+        assert_eq!(back.expected_para(), 719_500);
+        assert_eq!(back.difference_para(719_500), 0);
+        assert_eq!(back.difference_para(700_000), -19_500);
     }
 }

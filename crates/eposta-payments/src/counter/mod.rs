@@ -6,14 +6,19 @@
 //! day's payments, the difference recorded and audited; a closed day takes no more cash
 //! payments from that clerk. The office's manager sees every clerk's balance.
 //!
+//! A clerk of the office pays back part or all of a cash payment in cash ([`refund`]); the
+//! cash paid out counts in that clerk's day.
+//!
 //! - [`day`]: the Belgrade day and the balance's arithmetic (pure).
 //! - [`store`]: the cash days' SQL. [`service`]: the use cases.
-//! - `pages`: `/counter/payments/new`, the payment's page and receipt; `balance`:
+//! - `pages`: `/counter/payments/new`, the payment's page (with the pay-back form,
+//!   `/counter/payments/{id}/refunds`) and receipt; `balance`:
 //!   `/counter/payments/balance`.
 
 mod balance;
 pub mod day;
 mod pages;
+pub mod refund;
 pub mod service;
 pub mod store;
 
@@ -48,6 +53,11 @@ pub fn routes() -> Routes {
             "/counter/payments/{id}",
             Access::Staff(COUNTER),
             pages::show,
+        )
+        .post(
+            "/counter/payments/{id}/refunds",
+            Access::Staff(COUNTER),
+            pages::pay_back,
         )
         .get(
             "/counter/payments/{id}/receipt.pdf",

@@ -11,7 +11,7 @@ use eposta_formats::payment_code::PaymentCode;
 use eposta_kernel::clock::belgrade;
 use eposta_kernel::money::Money;
 use eposta_kernel::web::error::PageError;
-use eposta_kernel::web::extract::{Form, Path};
+use eposta_kernel::web::extract::{Form, Path, Query};
 use eposta_kernel::web::page::{PageCtx, render, render_status};
 use eposta_kernel::web::principal::SessionUser;
 use eposta_kernel::{App, Error};
@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::service;
 use crate::domain::FieldError;
+use crate::domain::order::parse_dinars;
 use crate::fees::FeeSchedule;
 use crate::pages::form::{PaymentForm, fill_from_ips_qr};
 use crate::pages::new::{ErrorView, InputView, error_of, error_views, order_blocks};
@@ -257,12 +258,20 @@ async fn refuse(
     )
 }
 
+/// A refund of the payment, as its page lists it.
+struct RefundLine {
+    at: String,
+    amount: String,
+    reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "counter/paid.html")]
 struct PaidPage {
     ctx: PageCtx,
     id: Uuid,
     confirmation: String,
+    state: &'static str,
     payer: String,
     payee: String,
     account: String,
@@ -273,20 +282,60 @@ struct PaidPage {
     fee: String,
     total: String,
     at: String,
+    refunds: Vec<RefundLine>,
+    refunded: Option<String>,
+    /// What may still be paid back, when the form is shown.
+    left: Option<String>,
+    /// Why nothing can be paid back (the locale key), when something is left.
+    no_pay_back: Option<&'static str>,
+    back_amount: String,
+    back_reason: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
 }
 
-/// `GET /counter/payments/{id}`: a cash payment taken at the user's office, with its
-/// receipt to print.
-pub(super) async fn show(
-    State(app): State<App>,
+/// What the pay-back form had and how it went.
+#[derive(Default)]
+struct Back {
+    amount: String,
+    reason: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+async fn paid_page(
+    app: &App,
     ctx: PageCtx,
-    user: SessionUser,
-    Path(id): Path<Uuid>,
-) -> Result<Response, PageError> {
-    let p = service::for_office(&app, &user, id).await?;
-    render(&PaidPage {
+    user: &SessionUser,
+    id: Uuid,
+    back: Back,
+) -> Result<PaidPage, PageError> {
+    let p = service::for_office(app, user, id).await?;
+    let refunds = crate::service::refunds_of(app, p.id).await?;
+    let committed: i64 = refunds
+        .iter()
+        .filter(|r| r.state != "failed")
+        .map(|r| r.amount_para)
+        .sum();
+    let left = p.total_para() - committed;
+    let remitted = {
+        let mut conn = app.db.conn().await?;
+        crate::store::remitted_in(&mut conn, p.id).await?.is_some()
+    };
+    let no_pay_back = if left <= 0 || !p.state.is_paid() {
+        None
+    } else if remitted {
+        Some("cpay.back.remitted")
+    } else if service::closed_today(app, user).await? {
+        Some("cpay.back.day_closed")
+    } else {
+        None
+    };
+    let can = left > 0 && p.state.is_paid() && no_pay_back.is_none();
+    Ok(PaidPage {
         id: p.id,
         confirmation: p.confirmation_grouped(),
+        state: p.state.as_str(),
         payer: ctx.script(&p.payer.name),
         payee: ctx.script(&p.payee.name),
         account: p.payee_account.dashed(),
@@ -297,8 +346,95 @@ pub(super) async fn show(
         fee: p.fee().to_string(),
         total: p.total().to_string(),
         at: belgrade(p.completed_at.unwrap_or(p.created_at)),
+        refunds: refunds
+            .iter()
+            .filter(|r| r.state == "succeeded")
+            .map(|r| RefundLine {
+                at: belgrade(r.created_at),
+                amount: Money::rsd(r.amount_para).to_string(),
+                reason: r.reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        refunded: (p.refunded_para > 0).then(|| p.refunded().to_string()),
+        left: can.then(|| Money::rsd(left).to_string()),
+        no_pay_back,
+        back_amount: back.amount,
+        back_reason: back.reason,
+        error: back.error,
+        notice: back.notice,
         ctx,
     })
+}
+
+#[derive(Deserialize)]
+pub(super) struct ShowQuery {
+    #[serde(default)]
+    paid_back: Option<String>,
+}
+
+/// `GET /counter/payments/{id}`: a cash payment taken at the user's office, with its
+/// receipt to print, its refunds, and the form to pay cash back.
+pub(super) async fn show(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    let back = Back {
+        notice: q.paid_back.is_some().then_some("cpay.back.done"),
+        ..Back::default()
+    };
+    render(&paid_page(&app, ctx, &user, id, back).await?)
+}
+
+#[derive(Deserialize)]
+pub(super) struct PayBackForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /counter/payments/{id}/refunds`: pays cash back (see [`super::refund::pay_back`]);
+/// then back to the payment's page, which lists the refund.
+pub(super) async fn pay_back(
+    State(app): State<App>,
+    ctx: PageCtx,
+    user: SessionUser,
+    Path(id): Path<Uuid>,
+    Form(f): Form<PayBackForm>,
+) -> Result<Response, PageError> {
+    // Another office's payment is not found, whatever the form says.
+    service::for_office(&app, &user, id).await?;
+    let result = match parse_dinars(&f.amount) {
+        Ok(Some(para)) => super::refund::pay_back(&app, &user, id, para, &f.reason).await,
+        _ => Err(Error::invalid(
+            "amount",
+            ctx.t("cpay.back.bad_amount").to_owned(),
+        )),
+    };
+    let (status, error) = match result {
+        Ok(_) => {
+            return Ok(Redirect::to(&format!("/counter/payments/{id}?paid_back=1")).into_response());
+        }
+        Err(e @ (Error::Conflict(_) | Error::Invalid { .. })) => {
+            let status = if matches!(e, Error::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (status, message_of(&e))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let back = Back {
+        amount: f.amount,
+        reason: f.reason,
+        error,
+        notice: None,
+    };
+    render_status(status, &paid_page(&app, ctx, &user, id, back).await?)
 }
 
 /// `GET /counter/payments/{id}/receipt.pdf`: the receipt, naming the office.

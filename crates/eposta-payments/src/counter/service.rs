@@ -15,8 +15,9 @@ use super::day::{self, Totals};
 use super::store::{self, CashDayRow};
 use crate::domain::{Channel, FieldError, Owner, PaymentInput, PaymentOrder};
 use crate::fees::FeeQuote;
-use crate::model::Payment;
+use crate::model::{Payment, Refund};
 use crate::service::{self, Created};
+use crate::store::refunds;
 
 /// The office of a clerk or manager at the counter; others may not take cash.
 pub async fn office_of(app: &App, user: &SessionUser) -> Result<OfficeRow, Error> {
@@ -99,11 +100,13 @@ pub async fn closed_today(app: &App, user: &SessionUser) -> Result<bool, Error> 
         .is_some_and(|d| d.closed_at.is_some()))
 }
 
-/// A clerk's cash day: its payments, their totals, and the close if there was one.
+/// A clerk's cash day: its payments, the cash paid back (each refund with its payment's
+/// confirmation number), their totals, and the close if there was one.
 #[derive(Debug, Clone)]
 pub struct Balance {
     pub day: NaiveDate,
     pub payments: Vec<Payment>,
+    pub refunds: Vec<(Refund, String)>,
     pub totals: Totals,
     pub row: Option<CashDayRow>,
 }
@@ -124,21 +127,24 @@ pub async fn balance(app: &App, user: &SessionUser, day: NaiveDate) -> Result<Ba
         .into_iter()
         .map(Payment::try_from)
         .collect::<Result<Vec<_>, _>>()?;
+    let refunds = refunds::counter_refunds(&mut conn, user.id, from, to).await?;
     let totals = store::totals(&mut conn, user.id, from, to).await?;
     let row = store::day_of(&mut conn, user.id, day).await?;
     Ok(Balance {
         day,
         payments,
+        refunds,
         totals,
         row,
     })
 }
 
-/// What the clerk counted the cash against: the day's payments and total as the page showed
-/// them.
+/// What the clerk counted the cash against: the day's payments, refunds and total as the
+/// page showed them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
     pub payments: i64,
+    pub refunds: i64,
     pub expected_para: i64,
 }
 
@@ -146,6 +152,7 @@ impl From<Totals> for Seen {
     fn from(t: Totals) -> Self {
         Seen {
             payments: t.payments,
+            refunds: t.refunds,
             expected_para: t.expected_para(),
         }
     }
@@ -156,7 +163,7 @@ impl From<Totals> for Seen {
 pub enum Closing {
     /// Closed with these totals and this difference.
     Closed(CashDayRow),
-    /// Payments were taken since the clerk looked: nothing was closed; these are the totals
+    /// Payments were taken (or cash paid back) since the clerk looked: nothing was closed; these are the totals
     /// to count against now.
     Changed(Totals),
 }
@@ -209,6 +216,8 @@ pub async fn close_day(
                 "payments": totals.payments,
                 "amount_para": totals.amount_para,
                 "fee_para": totals.fee_para,
+                "refunds": totals.refunds,
+                "refunded_para": totals.refunded_para,
                 "expected_para": totals.expected_para(),
                 "counted_para": counted_para,
                 "difference_para": difference,

@@ -1,5 +1,5 @@
-//! SQL of the counter's cash days (migrations/*/0016_counter_cash.sql), once for both
-//! databases with `db_run!`.
+//! SQL of the counter's cash days (migrations/*/0016_counter_cash.sql, and the refunds of
+//! 0017), once for both databases with `db_run!`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use eposta_kernel::db::Exec;
@@ -8,7 +8,7 @@ use eposta_kernel::{Error, db_run};
 use uuid::Uuid;
 
 use super::day::Totals;
-use crate::store::{COLUMNS, PaymentRow};
+use crate::store::{COLUMNS, PaymentRow, refunds};
 
 /// A clerk's cash day as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -25,10 +25,13 @@ pub struct CashDayRow {
     pub expected_para: Option<i64>,
     pub counted_para: Option<i64>,
     pub difference_para: Option<i64>,
+    /// Refunds paid out that day and their sum (migration 0017).
+    pub refunds: Option<i64>,
+    pub refunded_para: Option<i64>,
 }
 
 const DAY_COLUMNS: &str = "id, clerk_id, office_id, day, opened_at, closed_at, payments, \
-     amount_para, fee_para, expected_para, counted_para, difference_para";
+     amount_para, fee_para, expected_para, counted_para, difference_para, refunds, refunded_para";
 
 /// Takes the clerk's open cash day for a payment: makes it if it is the day's first, and
 /// holds its row until the transaction ends (PostgreSQL locks the row an upsert updates;
@@ -97,7 +100,8 @@ pub async fn set_totals(
 ) -> Result<(), Error> {
     db_run!(c, |c| sqlx::query(
         "UPDATE counter_cash_days SET payments = $3, amount_para = $4, fee_para = $5, \
-         expected_para = $6, difference_para = $7 WHERE clerk_id = $1 AND day = $2"
+         expected_para = $6, difference_para = $7, refunds = $8, refunded_para = $9 \
+         WHERE clerk_id = $1 AND day = $2"
     )
     .bind(clerk)
     .bind(day)
@@ -106,6 +110,8 @@ pub async fn set_totals(
     .bind(t.fee_para)
     .bind(t.expected_para())
     .bind(difference_para)
+    .bind(t.refunds)
+    .bind(t.refunded_para)
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
@@ -143,7 +149,8 @@ pub async fn office_days(
         .await)?)
 }
 
-/// The sums of a clerk's cash payments taken in `[from, to)`.
+/// The sums of a clerk's cash payments taken in `[from, to)`, and of the cash the clerk paid
+/// back at the counter in that time.
 pub async fn totals(
     c: &mut impl Exec,
     clerk: Uuid,
@@ -161,14 +168,18 @@ pub async fn totals(
     .bind(to)
     .fetch_one(&mut *c)
     .await)?;
+    let (refunds, refunded_para) = refunds::counter_totals(&mut *c, clerk, from, to).await?;
     Ok(Totals {
         payments,
         amount_para,
         fee_para,
+        refunds,
+        refunded_para,
     })
 }
 
-/// The sums per clerk of an office's cash payments taken in `[from, to)`.
+/// The sums per clerk of an office's cash payments taken in `[from, to)` and of the cash
+/// each paid back at its counter.
 pub async fn office_totals(
     c: &mut impl Exec,
     office: Uuid,
@@ -186,7 +197,7 @@ pub async fn office_totals(
     .bind(to)
     .fetch_all(&mut *c)
     .await)?;
-    Ok(rows
+    let mut out: Vec<(Uuid, Totals)> = rows
         .into_iter()
         .map(|(clerk, payments, amount_para, fee_para)| {
             (
@@ -195,10 +206,28 @@ pub async fn office_totals(
                     payments,
                     amount_para,
                     fee_para,
+                    ..Totals::default()
                 },
             )
         })
-        .collect())
+        .collect();
+    for (clerk, n, para) in refunds::office_counter_totals(&mut *c, office, from, to).await? {
+        match out.iter_mut().find(|(c, _)| *c == clerk) {
+            Some((_, t)) => {
+                t.refunds = n;
+                t.refunded_para = para;
+            }
+            None => out.push((
+                clerk,
+                Totals {
+                    refunds: n,
+                    refunded_para: para,
+                    ..Totals::default()
+                },
+            )),
+        }
+    }
+    Ok(out)
 }
 
 /// A clerk's cash payments taken in `[from, to)`, in the order they were taken.

@@ -185,6 +185,7 @@ mod tests {
             bank_ref: "B1".into(),
             booking_date: None,
             debit: None,
+            debtor_account: None,
         }
     }
 

@@ -7,7 +7,7 @@ use std::io::Read;
 
 use eposta_formats::account::AccountNumber;
 use eposta_formats::iso20022::camt053::{Camt053Error, Entry, Reader, Statement, Status};
-use eposta_formats::iso20022::{CreditDebit, Currency, Date};
+use eposta_formats::iso20022::{AccountId, CreditDebit, Currency, Date};
 use eposta_formats::reference::Model;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -33,7 +33,8 @@ pub struct Header {
     pub account: Option<AccountNumber>,
 }
 
-/// One transaction of the statement, as matching needs it. No names or accounts of payers.
+/// One transaction of the statement, as matching needs it. No names of payers; the payer's
+/// account only to keep it for a completed payment's refund (never logged or reported).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub line: u64,
@@ -51,6 +52,8 @@ pub struct Line {
     /// For a debit only (none for credits, so that they cost nothing): what may name the
     /// remittance transfer or batch it pays out (`reconcile::debits`).
     pub debit: Option<Box<DebitRefs>>,
+    /// `RltdPties/DbtrAcct` when it names a Serbian account: where a refund goes back to.
+    pub debtor_account: Option<AccountNumber>,
 }
 
 /// The references of a debit: its end-to-end id (a transfer's), and the entry's and the
@@ -257,6 +260,7 @@ pub fn read_all<R: Read>(input: R, tx: &mpsc::Sender<Msg>) {
             bank_ref: refs.next(h, ordinal, &entry),
             booking_date: entry.booking_date,
             debit: DebitRefs::of(&entry),
+            debtor_account: entry.debtor_account.as_ref().and_then(AccountId::serbian),
         });
         if batch.len() >= BATCH
             && tx

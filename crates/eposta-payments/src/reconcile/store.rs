@@ -13,6 +13,8 @@ use eposta_kernel::{Error, db_run};
 use serde_json::json;
 use uuid::Uuid;
 
+use eposta_formats::account::AccountNumber;
+
 use super::decide::{Found, Outcome};
 use crate::domain::{Method, State};
 
@@ -266,6 +268,49 @@ pub async fn complete(
         return Err(Error::conflict(
             "payments changed while the statement was imported; import it again",
         ));
+    }
+    Ok(())
+}
+
+/// Keeps the account each completed payment was paid from (`payment_payer_accounts`), for
+/// its refunds: one statement per batch, beside [`complete`] and in its transaction. A
+/// payment is completed once ([`complete`] fails the import otherwise), so its row is new.
+pub async fn keep_payer_accounts(
+    c: &mut impl Exec,
+    payers: &[(Uuid, AccountNumber)],
+) -> Result<(), Error> {
+    if payers.is_empty() {
+        return Ok(());
+    }
+    match c.exec() {
+        Either::Postgres(c) => {
+            let ids: Vec<Uuid> = payers.iter().map(|(id, _)| *id).collect();
+            let accounts: Vec<&str> = payers.iter().map(|(_, a)| a.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO payment_payer_accounts (payment_id, account) \
+                 SELECT * FROM UNNEST($1::uuid[], $2::text[])",
+            )
+            .bind(&ids)
+            .bind(&accounts)
+            .execute(&mut *c)
+            .await?;
+        }
+        Either::Sqlite(c) => {
+            let rows = json!(
+                payers
+                    .iter()
+                    .map(|(id, a)| json!([hex::encode(id.as_bytes()), a.as_str()]))
+                    .collect::<Vec<_>>()
+            )
+            .to_string();
+            sqlx::query(
+                "INSERT INTO payment_payer_accounts (payment_id, account) \
+                 SELECT unhex(j.value ->> 0), j.value ->> 1 FROM json_each($1) AS j",
+            )
+            .bind(&rows)
+            .execute(&mut *c)
+            .await?;
+        }
     }
     Ok(())
 }

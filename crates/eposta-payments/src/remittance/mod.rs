@@ -13,12 +13,15 @@
 //!   the files' bytes and SHA-256 are stored, database triggers refuse any change or deletion
 //!   of a batch or its items, a payment is in at most one batch (primary key), and a
 //!   download is checked against the stored hash.
+//! - The same run first makes the day's refund batches ([`refunds`]): IPS refunds paid back
+//!   by credit transfer to the payers, each refund `succeeded` once its batch is exported.
 //! - The daily job ([`RemitDay`], enqueued once per day by [`schedule`]) and `eposta
 //!   remittance run [--date D]` both call [`run`]; runs are serialised, and a second run of a
 //!   day finds nothing left to do.
 
 pub mod domain;
 pub mod pages;
+pub mod refunds;
 pub mod settle;
 pub mod settle_store;
 pub mod status;
@@ -36,6 +39,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub use refunds::RefundBatchRow;
 pub use store::{BatchRow, File};
 
 use crate::model::Payment;
@@ -47,6 +51,8 @@ pub struct Run {
     pub date: NaiveDate,
     /// The batches made, by payee account and part.
     pub batches: Vec<BatchRow>,
+    /// The refund batches made (IPS refunds paid back by transfer), by part.
+    pub refund_batches: Vec<RefundBatchRow>,
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
@@ -70,6 +76,20 @@ pub async fn run(app: &App, actor: &Actor, date: NaiveDate) -> Result<Run, Error
         .checked_add_days(Days::new(1))
         .ok_or_else(|| Error::invalid("date", "out of range"))?;
     let execution = domain::belgrade_date(now).max(next_day);
+    // Refunds first: a payment waits for its refund under way, and once the refund is
+    // exported the rest of the payment goes to its payee in this same run.
+    let refund_batches = refunds::run(
+        app,
+        actor,
+        &refunds::Day {
+            date,
+            cutoff,
+            execution,
+            collection: &collection,
+            now,
+        },
+    )
+    .await?;
     let payees = {
         let mut conn = app.db.conn().await?;
         let mut p = store::payees_due(&mut conn, cutoff).await?;
@@ -198,7 +218,11 @@ pub async fn run(app: &App, actor: &Actor, date: NaiveDate) -> Result<Run, Error
             }
         }
     }
-    Ok(Run { date, batches })
+    Ok(Run {
+        date,
+        batches,
+        refund_batches,
+    })
 }
 
 /// Batches, newest first (of one business day, by payee, when `date` is given).
@@ -261,7 +285,12 @@ impl Job for RemitDay {
 
     async fn run(self, app: App) -> anyhow::Result<()> {
         let r = run(&app, &Actor::System, self.date).await?;
-        tracing::info!(business_date = %r.date, batches = r.batches.len(), "remittance run");
+        tracing::info!(
+            business_date = %r.date,
+            batches = r.batches.len(),
+            refund_batches = r.refund_batches.len(),
+            "remittance run"
+        );
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! The admin's remittance page (`/admin/payments/remittance`): the batches of a day or the
-//! latest ones, their files to download, and a run for a day that is over.
+//! latest ones (remittance to payees and refund batches to payers), their files to download,
+//! and a run for a day that is over.
 
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -21,7 +22,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::settle::{self, StatusImported, TxResult};
-use super::{BatchRow, File, domain};
+use super::{BatchRow, File, RefundBatchRow, domain};
 use crate::reconcile::pages::When;
 use crate::reconcile::{ImportError, Source};
 
@@ -40,6 +41,45 @@ pub fn routes() -> Routes {
         )
         .get("/admin/payments/remittance/{id}/pain001.xml", A, pain001)
         .get("/admin/payments/remittance/{id}/batch.csv", A, csv)
+        .get(
+            "/admin/payments/remittance/refunds/{id}/pain001.xml",
+            A,
+            refund_pain001,
+        )
+        .get(
+            "/admin/payments/remittance/refunds/{id}/batch.csv",
+            A,
+            refund_csv,
+        )
+}
+
+/// A refund batch as the list shows it.
+struct RefundBatchView {
+    id: Uuid,
+    date: String,
+    part: i64,
+    message_id: String,
+    transfers: i64,
+    total: String,
+    execution: String,
+    sha256: String,
+    at: When,
+}
+
+impl RefundBatchView {
+    fn new(b: RefundBatchRow) -> RefundBatchView {
+        RefundBatchView {
+            id: b.id,
+            date: b.business_date,
+            part: b.part,
+            message_id: b.message_id,
+            transfers: b.transfers,
+            total: Money::rsd(b.total_para).to_string(),
+            execution: b.execution_date,
+            sha256: b.pain001_sha256,
+            at: When::new(b.created_at),
+        }
+    }
 }
 
 struct BatchView {
@@ -83,6 +123,7 @@ impl BatchView {
 struct ListPage {
     ctx: PageCtx,
     batches: Vec<BatchView>,
+    refund_batches: Vec<RefundBatchView>,
     /// The day shown, if one was asked for.
     day: Option<String>,
     /// The day the run form proposes: yesterday in Belgrade.
@@ -146,6 +187,11 @@ async fn page_with(
             }
         })
         .collect();
+    let refund_batches = super::refunds::list(app, day, SHOWN)
+        .await?
+        .into_iter()
+        .map(RefundBatchView::new)
+        .collect();
     let yesterday = domain::belgrade_date(app.now())
         .pred_opt()
         .map(|d| d.to_string())
@@ -155,6 +201,7 @@ async fn page_with(
         &ListPage {
             ctx,
             batches,
+            refund_batches,
             day: day.map(|d| d.to_string()),
             yesterday,
             date_error,
@@ -231,12 +278,33 @@ async fn run(
 /// after the batch's message id.
 async fn download(app: &App, id: Uuid, which: File) -> Result<Response, PageError> {
     let (batch, bytes) = super::file(app, id, which).await?;
+    Ok(attachment(&batch.message_id, which, bytes))
+}
+
+/// A refund batch's file, as [`download`].
+async fn download_refunds(app: &App, id: Uuid, which: File) -> Result<Response, PageError> {
+    let (batch, bytes) = super::refunds::file(app, id, which).await?;
+    Ok(attachment(&batch.message_id, which, bytes))
+}
+
+async fn refund_pain001(
+    State(app): State<App>,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    download_refunds(&app, id, File::Pain001).await
+}
+
+async fn refund_csv(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Response, PageError> {
+    download_refunds(&app, id, File::Csv).await
+}
+
+fn attachment(message_id: &str, which: File, bytes: Vec<u8>) -> Response {
     let (kind, ext) = match which {
         File::Pain001 => ("application/xml; charset=utf-8", "xml"),
         File::Csv => ("text/csv; charset=utf-8", "csv"),
     };
     // Message ids are letters, digits and dashes: safe in the header as they are.
-    let disposition = format!("attachment; filename=\"{}.{ext}\"", batch.message_id);
+    let disposition = format!("attachment; filename=\"{message_id}.{ext}\"");
     let mut res = (StatusCode::OK, bytes).into_response();
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
@@ -244,7 +312,7 @@ async fn download(app: &App, id: Uuid, which: File) -> Result<Response, PageErro
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    res
 }
 
 async fn pain001(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Response, PageError> {

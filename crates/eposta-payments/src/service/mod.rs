@@ -8,7 +8,9 @@
 //!   the payment's history in the same transaction; [`audit`] chains those rows into the
 //!   audit log.
 //! - [`notify`]: the acquirer's signed notifications and status queries.
-//! - [`refund`]: full and partial refunds through the acquirer.
+//! - [`refund`]: full and partial refunds: card payments through the acquirer, IPS payments
+//!   by credit transfer in the day's refund batch ([`apply_in`] settles those in a batch's
+//!   transaction; cash goes back at the counter).
 //! - [`transfer::complete_by_transfer`]: an IPS transfer found on a bank statement.
 //! - [`expiry`]: pending payments past their deadline.
 //! - [`payees`]: citizens' saved payees.
@@ -181,92 +183,111 @@ const ATTEMPTS: usize = 5;
 pub async fn apply(app: &App, id: Uuid, step: Step<'_>, cause: &Cause) -> Result<Applied, Error> {
     for _ in 0..ATTEMPTS {
         let mut tx = app.db.begin().await?;
-        let current: Payment = store::by_id(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound)?
-            .try_into()?;
-        let (event, change) = match &step {
-            Step::Event(e) => (
-                *e,
-                Change {
-                    completes: matches!(
-                        e,
-                        Event::Succeed | Event::Fail | Event::Cancel | Event::Expire
-                    ),
-                    ..Change::default()
-                },
-            ),
-            Step::Transfer { bank_ref } => (
-                Event::Succeed,
-                Change {
-                    completes: true,
-                    bank_ref: Some(bank_ref),
-                    ..Change::default()
-                },
-            ),
-            Step::Refund { amount_para, .. } => {
-                let event = refund_event(current.total_para(), current.refunded_para, *amount_para)
-                    .ok_or_else(|| Error::conflict("the refund is more than what is left"))?;
-                (
-                    event,
-                    Change {
-                        refunded_para: *amount_para,
-                        ..Change::default()
-                    },
-                )
-            }
-        };
-        if already_happened(current.state, event) {
-            return Ok(Applied::Unchanged(current));
-        }
-        let next = transition(current.state, event)
-            .map_err(|e| Error::conflict(format!("payment {id}: {e}")))?;
-        let now = app.now();
-        if let Step::Refund {
-            refund_id,
-            provider_ref,
-            ..
-        } = &step
-            && !refunds::settle(&mut tx, *refund_id, "succeeded", *provider_ref, now).await?
-        {
-            // Settled by a concurrent notification: counted there.
-            return Ok(Applied::Unchanged(current));
-        }
-        if !store::set_state(&mut tx, id, current.state, next, now, &change).await? {
+        let Some(applied) = apply_in(&mut tx, app.now(), id, &step, cause).await? else {
             continue;
-        }
-        let label = cause.label();
-        let detail = json!({
-            "method": current.method.as_str(),
-            "amount_para": current.amount_para,
-            "refunded_para": change.refunded_para,
-        });
-        store::append_events(
-            &mut tx,
-            &[NewEvent {
-                payment_id: id,
-                event: event.as_str(),
-                from_state: Some(current.state),
-                to_state: next,
-                actor: &label,
-                detail: detail.to_string(),
-                at: now,
-            }],
-        )
-        .await?;
+        };
         tx.commit().await?;
-        tracing::info!(payment = %id, from = %current.state, to = %next, by = %label, "payment state changed");
-        let mut after = current;
-        after.state = next;
-        after.updated_at = now;
-        if change.completes {
-            after.completed_at = Some(now);
+        if let Applied::Changed(after) = &applied {
+            tracing::info!(payment = %id, to = %after.state, by = %cause.label(), "payment state changed");
         }
-        if let Some(b) = change.bank_ref {
-            after.bank_ref = Some(b.to_owned());
-        }
-        after.refunded_para += change.refunded_para;
-        return Ok(Applied::Changed(after));
+        return Ok(applied);
     }
     Err(Error::conflict("the payment is changing; try again"))
+}
+
+/// [`apply`] inside the caller's transaction, once: `None` when a concurrent change got
+/// there first (nothing was written; the caller may try again in a new transaction). For
+/// changes that must commit with other writes (a refund paid out at the counter, a refund
+/// batch); the caller commits, and holds the payment's row ([`store::lock_payment`]) so
+/// that `None` does not happen.
+pub async fn apply_in(
+    tx: &mut eposta_kernel::db::Tx,
+    now: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+    step: &Step<'_>,
+    cause: &Cause,
+) -> Result<Option<Applied>, Error> {
+    let current: Payment = store::by_id(&mut *tx, id)
+        .await?
+        .ok_or(Error::NotFound)?
+        .try_into()?;
+    let (event, change) = match step {
+        Step::Event(e) => (
+            *e,
+            Change {
+                completes: matches!(
+                    e,
+                    Event::Succeed | Event::Fail | Event::Cancel | Event::Expire
+                ),
+                ..Change::default()
+            },
+        ),
+        Step::Transfer { bank_ref } => (
+            Event::Succeed,
+            Change {
+                completes: true,
+                bank_ref: Some(bank_ref),
+                ..Change::default()
+            },
+        ),
+        Step::Refund { amount_para, .. } => {
+            let event = refund_event(current.total_para(), current.refunded_para, *amount_para)
+                .ok_or_else(|| Error::conflict("the refund is more than what is left"))?;
+            (
+                event,
+                Change {
+                    refunded_para: *amount_para,
+                    ..Change::default()
+                },
+            )
+        }
+    };
+    if already_happened(current.state, event) {
+        return Ok(Some(Applied::Unchanged(current)));
+    }
+    let next = transition(current.state, event)
+        .map_err(|e| Error::conflict(format!("payment {id}: {e}")))?;
+    if let Step::Refund {
+        refund_id,
+        provider_ref,
+        ..
+    } = step
+        && !refunds::settle(&mut *tx, *refund_id, "succeeded", *provider_ref, now).await?
+    {
+        // Settled by a concurrent notification: counted there.
+        return Ok(Some(Applied::Unchanged(current)));
+    }
+    if !store::set_state(&mut *tx, id, current.state, next, now, &change).await? {
+        return Ok(None);
+    }
+    let label = cause.label();
+    let detail = json!({
+        "method": current.method.as_str(),
+        "amount_para": current.amount_para,
+        "refunded_para": change.refunded_para,
+    });
+    store::append_events(
+        &mut *tx,
+        &[NewEvent {
+            payment_id: id,
+            event: event.as_str(),
+            from_state: Some(current.state),
+            to_state: next,
+            actor: &label,
+            detail: detail.to_string(),
+            at: now,
+        }],
+    )
+    .await?;
+    let mut after = current;
+    after.state = next;
+    after.updated_at = now;
+    if change.completes {
+        after.completed_at = Some(now);
+    }
+    if let Some(b) = change.bank_ref {
+        after.bank_ref = Some(b.to_owned());
+    }
+    after.refunded_para += change.refunded_para;
+    Ok(Some(Applied::Changed(after)))
 }

@@ -14,14 +14,14 @@ use super::{app, citizen, count, staff};
 /// A bill's code with a non-cash payment code (289) and a payer.
 const BILL: &str = "K:PR|V:01|C:1|R:845000000040484987|N:JP EPS BEOGRAD|I:RSD3596,13|P:Петар Петровић\nБулевар краља Александра 73\n11000 Београд|SF:289|S:Uplata po racunu|RO:97163220000111111111000";
 
-async fn counter_app() -> TestApp {
+pub async fn counter_app() -> TestApp {
     let t = app().await;
     t.office("11101", "Београд 1").await;
     t.office("21101", "Нови Сад 1").await;
     t
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
     let at = html
         .find(&needle)
@@ -59,7 +59,7 @@ async fn post(
 }
 
 /// Shows the fee of `amount`, then confirms with the total shown: the answer to the confirm.
-async fn take(c: &mut Client, amount: &str) -> TestResponse {
+pub async fn take(c: &mut Client, amount: &str) -> TestResponse {
     let key = hidden(&c.get("/counter/payments/new").await.text(), "submission");
     let fields = order(amount, &key);
     let r = post(c, &fields, &[("action", "quote")]).await;
@@ -73,7 +73,7 @@ async fn take(c: &mut Client, amount: &str) -> TestResponse {
     .await
 }
 
-fn paid_id(r: &TestResponse) -> Uuid {
+pub fn paid_id(r: &TestResponse) -> Uuid {
     assert_eq!(r.status, 303, "{}", r.text());
     r.location()
         .and_then(|l| l.strip_prefix("/counter/payments/"))
@@ -246,7 +246,7 @@ async fn a_wrong_order_is_named_by_field_and_takes_nothing() {
 }
 
 /// A new session of the staff member called `name`.
-async fn login_again(t: &TestApp, name: &str) -> Client {
+pub async fn login_again(t: &TestApp, name: &str) -> Client {
     let email: String = {
         let mut conn = t.app.db.conn().await.expect("conn");
         eposta_kernel::db_run!(&mut conn, |c| sqlx::query_scalar::<_, String>(
@@ -262,7 +262,7 @@ async fn login_again(t: &TestApp, name: &str) -> Client {
     c
 }
 
-fn text_of(html: &str, id: &str) -> String {
+pub fn text_of(html: &str, id: &str) -> String {
     let needle = format!("id=\"{id}\"");
     let at = html.find(&needle).unwrap_or_else(|| panic!("no #{id}"));
     let start = at + html[at..].find('>').expect(">") + 1;
@@ -270,9 +270,10 @@ fn text_of(html: &str, id: &str) -> String {
     html[start..end].to_owned()
 }
 
-async fn close(c: &mut Client, day: &str, counted: &str, html: &str) -> TestResponse {
+pub async fn close(c: &mut Client, day: &str, counted: &str, html: &str) -> TestResponse {
     let payments = hidden(html, "seen_payments");
     let expected = hidden(html, "seen_expected");
+    let refunds = hidden(html, "seen_refunds");
     c.post_form(
         "/counter/payments/balance",
         &[
@@ -280,6 +281,7 @@ async fn close(c: &mut Client, day: &str, counted: &str, html: &str) -> TestResp
             ("counted", counted),
             ("seen_payments", &payments),
             ("seen_expected", &expected),
+            ("seen_refunds", &refunds),
         ],
     )
     .await

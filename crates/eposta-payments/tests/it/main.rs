@@ -9,6 +9,7 @@ mod pages;
 mod photo;
 mod receipts;
 mod reconcile;
+mod refunds;
 mod remittance;
 mod role_matrix;
 mod settlement;

@@ -66,7 +66,7 @@ fn uuid_literal(t: &TestApp, id: Uuid) -> String {
 }
 
 /// Runs a statement, giving back whether the database accepted it.
-async fn try_exec(t: &TestApp, sql: &str) -> bool {
+pub async fn try_exec(t: &TestApp, sql: &str) -> bool {
     let mut conn = t.app.db.conn().await.expect("connection");
     db_run!(&mut conn, |c| sqlx::query(sql)
         .execute(&mut *c)
