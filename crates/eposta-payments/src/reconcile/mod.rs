@@ -26,7 +26,6 @@ pub mod store;
 use std::collections::HashMap;
 use std::io::Read;
 
-use eposta_formats::account::AccountNumber;
 use eposta_formats::iso20022::camt053::Camt053Error;
 use eposta_formats::iso20022::format_amount;
 use eposta_kernel::audit::{self, Actor};
@@ -387,7 +386,6 @@ async fn apply_batch(
     }
     let now = app.now();
     let mut completions: Vec<Completion> = Vec::new();
-    let mut payers: Vec<(Uuid, AccountNumber)> = Vec::new();
     for l in credits {
         let found = l.reference.as_deref().and_then(|r| by_reference.get_mut(r));
         let used_by = by_bank_ref.get(&l.bank_ref).copied();
@@ -399,12 +397,10 @@ async fn apply_batch(
             p.state = crate::domain::State::Succeeded;
             p.bank_ref = Some(l.bank_ref.clone());
             by_bank_ref.insert(l.bank_ref.clone(), *payment);
-            if let Some(a) = l.debtor_account {
-                payers.push((*payment, a));
-            }
             completions.push(Completion {
                 id: *payment,
                 bank_ref: l.bank_ref.clone(),
+                payer_account: l.debtor_account,
                 detail: json!({
                     "method": "ips",
                     "amount_para": p.amount_para,
@@ -418,7 +414,6 @@ async fn apply_batch(
         }
     }
     store::complete(tx, &completions, actor, now).await?;
-    store::keep_payer_accounts(tx, &payers).await?;
     store::insert_items(tx, import, &items).await?;
     debits::settle(tx, import, now, &debits, tally).await?;
     Ok(())

@@ -187,18 +187,22 @@ fn bad(what: &str, value: &str) -> Error {
     Error::Internal(anyhow::anyhow!("payments: unknown {what} {value:?}"))
 }
 
-/// A payment to complete: its id, the bank reference of the transfer, and its history
-/// row's details.
+/// A payment to complete: its id, the bank reference of the transfer, the account it was
+/// paid from (when the statement names a Serbian one: where a refund goes back to), and its
+/// history row's details.
 pub struct Completion {
     pub id: Uuid,
     pub bank_ref: String,
+    pub payer_account: Option<AccountNumber>,
     pub detail: String,
 }
 
-/// Moves the payments from `pending` to `succeeded` with their bank references, and appends
-/// the `succeed` row of each one's history (chained into the audit log by the payments
-/// sweeper, as every state change). Fails, so that the import rolls back, unless every one
-/// of them was still pending.
+/// Moves the payments from `pending` to `succeeded` with their bank references, appends the
+/// `succeed` row of each one's history (chained into the audit log by the payments sweeper,
+/// as every state change), and keeps the payer's account for refunds
+/// (`payment_payer_accounts`; a payment is completed once, so its row is new). One
+/// statement on PostgreSQL, one JSON batch read by each of three on SQLite. Fails, so that
+/// the import rolls back, unless every one of the payments was still pending.
 pub async fn complete(
     c: &mut impl Exec,
     rows: &[Completion],
@@ -212,13 +216,20 @@ pub async fn complete(
         Either::Postgres(c) => {
             let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
             let refs: Vec<&str> = rows.iter().map(|r| r.bank_ref.as_str()).collect();
+            let accounts: Vec<Option<&str>> = rows
+                .iter()
+                .map(|r| r.payer_account.as_ref().map(AccountNumber::as_str))
+                .collect();
             let details: Vec<&str> = rows.iter().map(|r| r.detail.as_str()).collect();
             let written: Vec<Uuid> = sqlx::query_scalar(
-                "WITH v AS (SELECT * FROM UNNEST($3::uuid[], $4::text[], $5::text[]) \
-                 AS v (id, bank_ref, detail)), \
+                "WITH v AS (SELECT * FROM UNNEST($3::uuid[], $4::text[], $5::text[], \
+                 $6::text[]) AS v (id, bank_ref, account, detail)), \
                  u AS (UPDATE payments p SET state = 'succeeded', updated_at = $1, \
                  completed_at = $1, bank_ref = v.bank_ref FROM v \
-                 WHERE p.id = v.id AND p.state = 'pending' RETURNING p.id) \
+                 WHERE p.id = v.id AND p.state = 'pending' RETURNING p.id), \
+                 a AS (INSERT INTO payment_payer_accounts (payment_id, account) \
+                 SELECT u.id, v.account FROM u JOIN v ON v.id = u.id \
+                 WHERE v.account IS NOT NULL) \
                  INSERT INTO payment_events (payment_id, event, from_state, to_state, actor, \
                  detail, at) SELECT u.id, 'succeed', 'pending', 'succeeded', $2, v.detail, $1 \
                  FROM u JOIN v ON v.id = u.id RETURNING payment_id",
@@ -227,6 +238,7 @@ pub async fn complete(
             .bind(actor)
             .bind(&ids)
             .bind(&refs)
+            .bind(&accounts)
             .bind(&details)
             .fetch_all(&mut *c)
             .await?;
@@ -235,7 +247,12 @@ pub async fn complete(
         Either::Sqlite(c) => {
             let batch = json!(
                 rows.iter()
-                    .map(|r| json!([hex::encode(r.id.as_bytes()), r.bank_ref, r.detail]))
+                    .map(|r| json!([
+                        hex::encode(r.id.as_bytes()),
+                        r.bank_ref,
+                        r.detail,
+                        r.payer_account.as_ref().map(AccountNumber::as_str)
+                    ]))
                     .collect::<Vec<_>>()
             )
             .to_string();
@@ -260,6 +277,14 @@ pub async fn complete(
                 .bind(&batch)
                 .execute(&mut *c)
                 .await?;
+                sqlx::query(
+                    "INSERT INTO payment_payer_accounts (payment_id, account) \
+                     SELECT unhex(j.value ->> 0), j.value ->> 3 FROM json_each($1) AS j \
+                     WHERE j.value ->> 3 IS NOT NULL",
+                )
+                .bind(&batch)
+                .execute(&mut *c)
+                .await?;
             }
             usize::try_from(updated).unwrap_or(usize::MAX)
         }
@@ -268,49 +293,6 @@ pub async fn complete(
         return Err(Error::conflict(
             "payments changed while the statement was imported; import it again",
         ));
-    }
-    Ok(())
-}
-
-/// Keeps the account each completed payment was paid from (`payment_payer_accounts`), for
-/// its refunds: one statement per batch, beside [`complete`] and in its transaction. A
-/// payment is completed once ([`complete`] fails the import otherwise), so its row is new.
-pub async fn keep_payer_accounts(
-    c: &mut impl Exec,
-    payers: &[(Uuid, AccountNumber)],
-) -> Result<(), Error> {
-    if payers.is_empty() {
-        return Ok(());
-    }
-    match c.exec() {
-        Either::Postgres(c) => {
-            let ids: Vec<Uuid> = payers.iter().map(|(id, _)| *id).collect();
-            let accounts: Vec<&str> = payers.iter().map(|(_, a)| a.as_str()).collect();
-            sqlx::query(
-                "INSERT INTO payment_payer_accounts (payment_id, account) \
-                 SELECT * FROM UNNEST($1::uuid[], $2::text[])",
-            )
-            .bind(&ids)
-            .bind(&accounts)
-            .execute(&mut *c)
-            .await?;
-        }
-        Either::Sqlite(c) => {
-            let rows = json!(
-                payers
-                    .iter()
-                    .map(|(id, a)| json!([hex::encode(id.as_bytes()), a.as_str()]))
-                    .collect::<Vec<_>>()
-            )
-            .to_string();
-            sqlx::query(
-                "INSERT INTO payment_payer_accounts (payment_id, account) \
-                 SELECT unhex(j.value ->> 0), j.value ->> 1 FROM json_each($1) AS j",
-            )
-            .bind(&rows)
-            .execute(&mut *c)
-            .await?;
-        }
     }
     Ok(())
 }
