@@ -318,3 +318,23 @@ fn any_byte_changed_never_panics() {
         }
     }
 }
+
+proptest::proptest! {
+    /// What the fuzz target (fuzz/fuzz_targets/pain002.rs) checks, on stable: a report
+    /// damaged anywhere (a byte changed, or cut short) is read or refused with a line inside
+    /// it, never a panic.
+    #[test]
+    fn damaged_reports_never_panic(pos in 0usize..4000, byte in proptest::prelude::any::<u8>(), cut in proptest::prelude::any::<bool>()) {
+        let mut bytes = doc(NS03, PARTLY).into_bytes();
+        let pos = pos % bytes.len();
+        if cut {
+            bytes.truncate(pos);
+        } else {
+            bytes[pos] = byte;
+        }
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        if let Err(e) = parse(&bytes[..]) {
+            proptest::prop_assert!(e.line >= 1 && e.line <= lines, "{}", e.reason);
+        }
+    }
+}
