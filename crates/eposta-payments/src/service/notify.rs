@@ -77,10 +77,19 @@ pub async fn receive(
         Ok(Applied::Unchanged(_)) => Ok(Received::Unchanged),
         Err(Error::Conflict(why)) => {
             if matches!(n.kind, NotificationKind::Succeeded) {
-                // Money was taken for a payment that has moved on (expired or cancelled
-                // here while the card holder paid): it goes back at once.
-                let amount = n.amount_para.unwrap_or_else(|| payment.total_para());
-                late::record(app, &payment, name, &n.provider_ref, amount).await?;
+                let now = super::get(app, payment.id).await?;
+                if !matches!(
+                    now.state,
+                    State::Created | State::Expired | State::Cancelled | State::Failed
+                ) {
+                    // Paid, and refunded since in part or in full: a repeat of the
+                    // notification that paid it, not money taken a second time.
+                    return Ok(Received::Unchanged);
+                }
+                // Money was taken for a payment that never became paid here (expired or
+                // cancelled while the card holder paid): it goes back at once.
+                let amount = n.amount_para.unwrap_or_else(|| now.total_para());
+                late::record(app, &now, name, &n.provider_ref, amount).await?;
                 return Ok(Received::Ignored(
                     "no longer pending: the money is refunded",
                 ));

@@ -568,3 +568,40 @@ async fn a_late_capture_the_acquirer_will_not_refund_is_left_for_a_person() {
         "{c:?}"
     );
 }
+
+#[tokio::test]
+async fn the_paying_notification_repeated_after_a_full_refund_pays_nothing_back_again() {
+    let t = app().await;
+    let token = api_key(&t, "Shop", &["payments:write"]).await;
+    let (id, page) = start(&t, &token, "c-repeat").await;
+    let session = page.rsplit('/').next().expect("session").to_owned();
+    pay(&mut t.client(), &page, CARD_SUCCEEDS).await;
+    t.run_pending_jobs().await;
+    let r = t
+        .api(&token)
+        .post_json(
+            &format!("/api/v1/payments/{id}/refunds"),
+            &json!({}),
+            &[(KEY, "c-repeat-refund")],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(state_in_db(&t, &id).await, "refunded");
+    // The acquirer delivers its "paid" notification once more.
+    let body = json!({
+        "id": "ntf_repeat", "type": "payment.succeeded", "session": session,
+        "merchant_ref": id, "amount_para": 363_613
+    })
+    .to_string();
+    let headers = test_acquirer::signed_headers(&t.app, body.as_bytes());
+    let r = service::notify::receive(&t.app, "test", &headers, body.as_bytes())
+        .await
+        .expect("received");
+    assert_eq!(r, service::notify::Received::Unchanged);
+    t.run_pending_jobs().await;
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM late_captures").await, 0);
+    let at_acquirer =
+        format!("SELECT refunded_para FROM test_acquirer_sessions WHERE id = '{session}'");
+    assert_eq!(count(&t, &at_acquirer).await, 363_613, "refunded once");
+    assert_eq!(state_in_db(&t, &id).await, "refunded");
+}
