@@ -39,7 +39,7 @@ pub enum Septets {
 }
 
 impl Septets {
-    pub fn len(self) -> usize {
+    pub fn count(self) -> usize {
         match self {
             Septets::Basic(_) => 1,
             Septets::Extension(_) => 2,

@@ -67,7 +67,7 @@ impl Encoding {
     /// The units (septets or UTF-16 code units) `c` takes, or `None` if it cannot be carried.
     pub fn units(self, c: char) -> Option<usize> {
         match self {
-            Encoding::Gsm7 => septets(c).map(Septets::len),
+            Encoding::Gsm7 => septets(c).map(Septets::count),
             Encoding::Ucs2 => Some(c.len_utf16()),
         }
     }
