@@ -11,5 +11,6 @@
 //! Sources: `../shared/research/sms.md` (sections 1 and 3) and the ones each module names.
 
 pub mod phone;
+pub mod receipt;
 pub mod template;
 pub mod text;
