@@ -303,7 +303,7 @@ pub fn id_key(id: &str, form: IdForm) -> Option<String> {
             if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            u128::from_str_radix(id, 10).ok().map(|n| format!("#{n}"))
+            id.parse::<u128>().ok().map(|n| format!("#{n}"))
         }
         IdForm::Hex => {
             let digits = id

@@ -22,16 +22,19 @@ fn appendix_b_example() {
     assert_eq!(r.text.as_deref(), Some("Zdravo svete"));
 }
 
+/// (text, id, state, err, text field)
+type Case<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<MessageState>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
 #[test]
 fn lenient_text_table() {
     // (text, id, state, err, text field)
-    let cases: &[(
-        &str,
-        Option<&str>,
-        Option<MessageState>,
-        Option<&str>,
-        Option<&str>,
-    )] = &[
+    let cases: &[Case] = &[
         // any order, any case
         (
             "STAT:undeliv ERR:034 ID:0A1b sub:1 dlvrd:0",
