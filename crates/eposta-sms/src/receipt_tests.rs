@@ -34,7 +34,7 @@ type Case<'a> = (
 #[test]
 fn lenient_text_table() {
     // (text, id, state, err, text field)
-    let cases: &[Case] = &[
+    let cases: &[Case<'_>] = &[
         // any order, any case
         (
             "STAT:undeliv ERR:034 ID:0A1b sub:1 dlvrd:0",
