@@ -12,5 +12,6 @@
 
 pub mod phone;
 pub mod receipt;
+pub mod smpp;
 pub mod template;
 pub mod text;
