@@ -76,7 +76,11 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    pub fn new(address: impl Into<String>, system_id: impl Into<String>, password: impl Into<String>) -> Self {
+    pub fn new(
+        address: impl Into<String>,
+        system_id: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
         Config {
             address: address.into(),
             system_id: system_id.into(),
@@ -315,7 +319,13 @@ impl Session {
         encoding: Encoding,
         segment: &Segment,
     ) -> Result<Submitted, SmppError> {
-        let source_ton = if self.inner.config.source_addr.bytes().all(|b| b.is_ascii_digit()) {
+        let source_ton = if self
+            .inner
+            .config
+            .source_addr
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
             Ton::International
         } else {
             Ton::Alphanumeric
@@ -464,7 +474,11 @@ async fn dispatch(
             };
             reply(
                 status,
-                Pdu::DeliverSmResp(DeliverSmResp::builder().message_id(COctetString::empty()).build()),
+                Pdu::DeliverSmResp(
+                    DeliverSmResp::builder()
+                        .message_id(COctetString::empty())
+                        .build(),
+                ),
             )
         }
         _ => reply(CommandStatus::EsmeRinvcmdid, Pdu::GenericNack),
