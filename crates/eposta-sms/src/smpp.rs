@@ -1,0 +1,487 @@
+//! A minimal SMPP 3.4 client session (ESME side), on the `rusmpp` codec (research/sms.md §3
+//! "SMPP 3.4 essentials", §5 "Rust SMPP crates"; docs/sms.md says why `rusmpp`).
+//!
+//! What it does: connect over TCP, `bind_transceiver`, `submit_sm` of the segments
+//! [`crate::text::split`] makes (`data_coding` 0x00 or 0x08, `esm_class` 0x40 when the segment
+//! has a UDH, `registered_delivery` 1), a window of outstanding `submit_sm` (a semaphore), the
+//! SMSC's `enquire_link` answered and our own sent every [`Config::enquire_link`], every
+//! `deliver_sm` answered with `deliver_sm_resp` after its receipt or message is handed to the
+//! caller's channel, `unbind`.
+//!
+//! Not yet: a rate limit (token bucket), pausing on `ESME_RTHROTTLED`/`ESME_RMSGQFUL`, reconnect
+//! with back-off, TLS, the `sar_*` TLVs and `message_payload`, `bind_transmitter`/`receiver`
+//! pairs. A response that does not come within [`Config::response_timeout`] is an error
+//! ([`SmppError::Timeout`]); whether the message was accepted is then unknown, and the
+//! caller decides (no resend here).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use rusmpp::pdus::{BindTransceiver, DeliverSmResp, SubmitSm};
+use rusmpp::tlvs::TlvValue;
+use rusmpp::tokio_codec::CommandCodec;
+use rusmpp::types::{COctetString, OctetString};
+use rusmpp::values::{
+    DataCoding, EsmClass, InterfaceVersion, Npi, RegisteredDelivery, ServiceType, Ton,
+};
+use rusmpp::{Command, CommandId, CommandStatus, Pdu};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Mutex, Semaphore, mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::phone::Msisdn;
+use crate::receipt::{self, Receipt, ReceiptTlvs};
+use crate::text::{self, Encoding, Reference, Segment, TextError};
+
+/// `ESME_RX_T_APPN`: the answer to a `deliver_sm` that could not be handed on, so the SMSC
+/// delivers it again later instead of losing it.
+const ESME_RX_T_APPN: u32 = 0x64;
+
+/// Settings of one bind.
+#[derive(Clone)]
+pub struct Config {
+    /// `host:port` of the SMSC.
+    pub address: String,
+    /// At most 15 characters (16 octets with the NUL).
+    pub system_id: String,
+    /// At most 8 characters.
+    pub password: String,
+    /// At most 12 characters; often empty.
+    pub system_type: String,
+    /// The sender: an alphanumeric name (TON 5) or digits (TON 1, international).
+    pub source_addr: String,
+    /// How many `submit_sm` may wait for their `submit_sm_resp` at once (the SMSC contract
+    /// says; Kannel's default is 10).
+    pub window: usize,
+    /// How long to wait for any response.
+    pub response_timeout: Duration,
+    /// How often to send `enquire_link`.
+    pub enquire_link: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("address", &self.address)
+            .field("system_id", &self.system_id)
+            .field("password", &"***")
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub fn new(
+        address: impl Into<String>,
+        system_id: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Config {
+            address: address.into(),
+            system_id: system_id.into(),
+            password: password.into(),
+            system_type: String::new(),
+            source_addr: "ePosta".to_owned(),
+            window: 10,
+            response_timeout: Duration::from_secs(10),
+            enquire_link: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmppError {
+    #[error("SMPP connection: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{field} is not valid for SMPP ({reason})")]
+    Field { field: &'static str, reason: String },
+    #[error(transparent)]
+    Text(#[from] TextError),
+    #[error("the SMSC refused the bind with command_status {0:#010x}")]
+    Bind(u32),
+    #[error("the SMSC refused the submit_sm with command_status {0:#010x}")]
+    Submit(u32),
+    #[error("the SMSC answered {0:?} where another response was expected")]
+    Unexpected(CommandId),
+    #[error("no response from the SMSC within the timeout")]
+    Timeout,
+    #[error("the SMPP session is closed")]
+    Closed,
+}
+
+/// What the SMSC sends us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A `deliver_sm` with `esm_class` message type 0x04: a delivery receipt.
+    Receipt(Receipt),
+    /// Any other `deliver_sm` (a message from a handset). Its address is not logged.
+    Message {
+        source_addr: String,
+        data_coding: u8,
+        esm_class: u8,
+        short_message: Vec<u8>,
+    },
+}
+
+/// One accepted segment: the SMSC's id from `submit_sm_resp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub message_id: String,
+}
+
+type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<Command>>>>;
+
+struct Inner {
+    config: Config,
+    out: mpsc::Sender<Command>,
+    pending: Pending,
+    sequence: AtomicU32,
+    window: Arc<Semaphore>,
+    tasks: std::sync::Mutex<JoinSet<()>>,
+}
+
+/// A bound SMPP transceiver session. Cheap to clone; clones share the connection and window.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+fn cstr<const MIN: usize, const MAX: usize>(
+    field: &'static str,
+    value: &str,
+) -> Result<COctetString<MIN, MAX>, SmppError> {
+    COctetString::from_string(value.to_owned()).map_err(|e| SmppError::Field {
+        field,
+        reason: e.to_string(),
+    })
+}
+
+fn status_u32(status: CommandStatus) -> u32 {
+    status.into()
+}
+
+impl Session {
+    /// Connects, binds as a transceiver and starts the reader, writer and `enquire_link` tasks.
+    /// Receipts and messages arrive on `events`; a `deliver_sm` is answered `ESME_ROK` once it
+    /// is in that channel, and `ESME_RX_T_APPN` when the receiver is gone.
+    pub async fn bind(config: Config, events: mpsc::Sender<Event>) -> Result<Session, SmppError> {
+        let system_id = cstr::<1, 16>("system_id", &config.system_id)?;
+        let password = cstr::<1, 9>("password", &config.password)?;
+        let system_type = cstr::<1, 13>("system_type", &config.system_type)?;
+        cstr::<1, 21>("source_addr", &config.source_addr)?;
+        if config.window == 0 {
+            return Err(SmppError::Field {
+                field: "window",
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        let stream = TcpStream::connect(&config.address).await?;
+        stream.set_nodelay(true)?;
+        let (mut reader, mut writer) = stream.into_split();
+        let (out, mut out_rx) = mpsc::channel::<Command>(64);
+        let pending: Pending = Arc::default();
+        let mut tasks = JoinSet::new();
+
+        tasks.spawn(async move {
+            let mut codec = CommandCodec::new();
+            let mut buf = BytesMut::new();
+            while let Some(command) = out_rx.recv().await {
+                buf.clear();
+                if let Err(e) = codec.encode(&command, &mut buf) {
+                    tracing::warn!(error = %e, "SMPP: could not encode a PDU");
+                    continue;
+                }
+                if let Err(e) = writer.write_all(&buf).await {
+                    tracing::warn!(error = %e, "SMPP: write failed");
+                    break;
+                }
+            }
+            let _ = writer.shutdown().await;
+        });
+
+        {
+            let pending = pending.clone();
+            let out = out.clone();
+            tasks.spawn(async move {
+                let mut codec = CommandCodec::new();
+                let mut buf = BytesMut::with_capacity(4096);
+                loop {
+                    match codec.decode(&mut buf) {
+                        Ok(Some(command)) => {
+                            if !dispatch(command, &pending, &out, &events).await {
+                                break;
+                            }
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "SMPP: undecodable PDU, closing");
+                            break;
+                        }
+                    }
+                    match reader.read_buf(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+                // Wake every waiter: their responses will not come.
+                pending.lock().await.clear();
+            });
+        }
+
+        let session = Session {
+            inner: Arc::new(Inner {
+                window: Arc::new(Semaphore::new(config.window)),
+                config,
+                out,
+                pending,
+                sequence: AtomicU32::new(0),
+                tasks: std::sync::Mutex::new(tasks),
+            }),
+        };
+
+        let bind = BindTransceiver::builder()
+            .system_id(system_id)
+            .password(password)
+            .system_type(system_type)
+            .interface_version(InterfaceVersion::Smpp3_4)
+            .addr_ton(Ton::Unknown)
+            .addr_npi(Npi::Unknown)
+            .address_range(COctetString::empty())
+            .build();
+        let resp = session.request(Pdu::BindTransceiver(bind)).await?;
+        match (resp.id(), status_u32(resp.status())) {
+            (CommandId::BindTransceiverResp, 0) => {}
+            (CommandId::BindTransceiverResp | CommandId::GenericNack, s) => {
+                return Err(SmppError::Bind(s));
+            }
+            (id, _) => return Err(SmppError::Unexpected(id)),
+        }
+
+        let weak = Arc::downgrade(&session.inner);
+        let every = session.inner.config.enquire_link;
+        session.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let s = Session { inner };
+                if let Err(e) = s.request(Pdu::EnquireLink).await {
+                    tracing::warn!(error = %e, "SMPP: enquire_link failed");
+                    break;
+                }
+            }
+        });
+        Ok(session)
+    }
+
+    fn spawn(&self, f: impl Future<Output = ()> + Send + 'static) {
+        if let Ok(mut t) = self.inner.tasks.lock() {
+            t.spawn(f);
+        }
+    }
+
+    fn next_sequence(&self) -> u32 {
+        // 1 ..= 0x7FFFFFFF, then round again.
+        self.inner.sequence.fetch_add(1, Ordering::Relaxed) % 0x7FFF_FFFF + 1
+    }
+
+    /// Sends a request and waits for the response with the same sequence number.
+    async fn request(&self, pdu: Pdu) -> Result<Command, SmppError> {
+        let seq = self.next_sequence();
+        let (tx, rx) = oneshot::channel();
+        self.inner.pending.lock().await.insert(seq, tx);
+        let command = Command::new(CommandStatus::EsmeRok, seq, pdu);
+        if self.inner.out.send(command).await.is_err() {
+            self.inner.pending.lock().await.remove(&seq);
+            return Err(SmppError::Closed);
+        }
+        match tokio::time::timeout(self.inner.config.response_timeout, rx).await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(_)) => Err(SmppError::Closed),
+            Err(_) => {
+                self.inner.pending.lock().await.remove(&seq);
+                Err(SmppError::Timeout)
+            }
+        }
+    }
+
+    /// Submits one segment, waiting for a place in the window.
+    pub async fn submit_segment(
+        &self,
+        destination: &Msisdn,
+        encoding: Encoding,
+        segment: &Segment,
+    ) -> Result<Submitted, SmppError> {
+        let source_ton = if self
+            .inner
+            .config
+            .source_addr
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            Ton::International
+        } else {
+            Ton::Alphanumeric
+        };
+        let source_npi = if source_ton == Ton::International {
+            Npi::Isdn
+        } else {
+            Npi::Unknown
+        };
+        let esm_class = if segment.has_udh { 0x40 } else { 0x00 };
+        let short_message =
+            OctetString::from_slice(&segment.bytes).map_err(|e| SmppError::Field {
+                field: "short_message",
+                reason: e.to_string(),
+            })?;
+        let submit = SubmitSm::builder()
+            .service_type(ServiceType::default())
+            .source_addr_ton(source_ton)
+            .source_addr_npi(source_npi)
+            .source_addr(cstr("source_addr", &self.inner.config.source_addr)?)
+            .dest_addr_ton(Ton::International)
+            .dest_addr_npi(Npi::Isdn)
+            .destination_addr(cstr("destination_addr", destination.digits())?)
+            .esm_class(EsmClass::from(esm_class))
+            .registered_delivery(RegisteredDelivery::from(1))
+            .data_coding(DataCoding::from(encoding.data_coding()))
+            .short_message(short_message)
+            .build();
+        let _permit = self
+            .inner
+            .window
+            .acquire()
+            .await
+            .map_err(|_| SmppError::Closed)?;
+        let resp = self.request(Pdu::SubmitSm(submit)).await?;
+        let status = status_u32(resp.status());
+        match resp.pdu() {
+            Some(Pdu::SubmitSmResp(r)) if status == 0 => Ok(Submitted {
+                message_id: r.message_id().as_str().to_owned(),
+            }),
+            _ if matches!(resp.id(), CommandId::SubmitSmResp | CommandId::GenericNack) => {
+                Err(SmppError::Submit(status))
+            }
+            _ => Err(SmppError::Unexpected(resp.id())),
+        }
+    }
+
+    /// Splits `text` ([`text::split`], GSM-7 when it fits, else UCS-2; 8-bit concatenation
+    /// reference `reference`) and submits every segment, as many at once as the window
+    /// allows. Returns the SMSC's ids in segment order, or the first error.
+    pub async fn submit_text(
+        &self,
+        destination: &Msisdn,
+        text: &str,
+        reference: u8,
+    ) -> Result<Vec<Submitted>, SmppError> {
+        let (encoding, segments) = text::split(text, Reference::Eight(reference))?;
+        let mut set = JoinSet::new();
+        for (i, segment) in segments.into_iter().enumerate() {
+            let s = self.clone();
+            let d = destination.clone();
+            set.spawn(async move { (i, s.submit_segment(&d, encoding, &segment).await) });
+        }
+        let mut out: Vec<Option<Submitted>> = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            let (i, r) = joined.map_err(|_| SmppError::Closed)?;
+            if out.len() <= i {
+                out.resize(i + 1, None);
+            }
+            out[i] = Some(r?);
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Sends `unbind`, waits for `unbind_resp`, and closes the connection.
+    pub async fn unbind(self) -> Result<(), SmppError> {
+        let r = self.request(Pdu::Unbind).await;
+        let tasks = self
+            .inner
+            .tasks
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .ok();
+        if let Some(mut t) = tasks {
+            t.abort_all();
+        }
+        match r?.id() {
+            CommandId::UnbindResp => Ok(()),
+            id => Err(SmppError::Unexpected(id)),
+        }
+    }
+}
+
+/// Handles one PDU from the SMSC. `false` ends the session.
+async fn dispatch(
+    command: Command,
+    pending: &Pending,
+    out: &mpsc::Sender<Command>,
+    events: &mpsc::Sender<Event>,
+) -> bool {
+    let seq = command.sequence_number();
+    let id = command.id();
+    if u32::from(id) & 0x8000_0000 != 0 {
+        if let Some(waiter) = pending.lock().await.remove(&seq) {
+            let _ = waiter.send(command);
+        }
+        return true;
+    }
+    let reply = |status: CommandStatus, pdu: Pdu| Command::new(status, seq, pdu);
+    let answer = match command.pdu() {
+        Some(Pdu::EnquireLink) => reply(CommandStatus::EsmeRok, Pdu::EnquireLinkResp),
+        Some(Pdu::Unbind) => {
+            let _ = out
+                .send(reply(CommandStatus::EsmeRok, Pdu::UnbindResp))
+                .await;
+            return false;
+        }
+        Some(Pdu::DeliverSm(d)) => {
+            let esm_class = u8::from(d.esm_class);
+            let event = if esm_class & 0x3C == 0x04 {
+                let mut tlvs = ReceiptTlvs::default();
+                for tlv in d.tlvs() {
+                    match tlv.value() {
+                        Some(TlvValue::ReceiptedMessageId(v)) => {
+                            tlvs.receipted_message_id = Some(v.as_ref());
+                        }
+                        Some(TlvValue::MessageState(v)) => {
+                            tlvs.message_state = Some(u8::from(*v));
+                        }
+                        _ => {}
+                    }
+                }
+                Event::Receipt(receipt::parse(d.short_message().as_ref(), tlvs))
+            } else {
+                Event::Message {
+                    source_addr: d.source_addr.as_str().to_owned(),
+                    data_coding: u8::from(d.data_coding),
+                    esm_class,
+                    short_message: d.short_message().as_ref().to_vec(),
+                }
+            };
+            let status = if events.send(event).await.is_ok() {
+                CommandStatus::EsmeRok
+            } else {
+                CommandStatus::from(ESME_RX_T_APPN)
+            };
+            reply(
+                status,
+                Pdu::DeliverSmResp(
+                    DeliverSmResp::builder()
+                        .message_id(COctetString::empty())
+                        .build(),
+                ),
+            )
+        }
+        _ => reply(CommandStatus::EsmeRinvcmdid, Pdu::GenericNack),
+    };
+    out.send(answer).await.is_ok()
+}

@@ -1,0 +1,231 @@
+//! The SMPP client against a real third-party SMSC: farhadi/node-smpp (npm `smpp` 0.5.1,
+//! pinned in tests/peers/package-lock.json) scripted by tests/peers/smsc.js.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use eposta_sms::phone::Msisdn;
+use eposta_sms::receipt::{IdForm, MessageState, ids_match};
+use eposta_sms::smpp::{Config, Event, Session, SmppError};
+use eposta_sms::text;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::sync::mpsc;
+
+struct Smsc {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    port: u16,
+}
+
+impl Smsc {
+    async fn start() -> Smsc {
+        let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers");
+        assert!(
+            peers.join("node_modules/smpp/package.json").is_file(),
+            "the npm SMPP peer is not installed: run `npm ci` in {} (the CI does it in .ci/run)",
+            peers.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new("node")
+            .arg("smsc.js")
+            .arg(port.to_string())
+            .current_dir(&peers)
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node must be installed to run the SMPP peer");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut smsc = Smsc {
+            child,
+            lines: BufReader::new(stdout).lines(),
+            port,
+        };
+        let first = smsc.next().await;
+        assert_eq!(first["event"], "listening", "{first}");
+        smsc
+    }
+
+    async fn next(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
+            .await
+            .expect("the SMSC said nothing for 10 s")
+            .expect("reading the SMSC's output")
+            .expect("the SMSC exited");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    /// Takes the events of kind `event` already read into `others`, then reads until `n` have
+    /// come; the other events read go to `others`.
+    async fn collect(&mut self, event: &str, n: usize, others: &mut Vec<Value>) -> Vec<Value> {
+        let (mut got, rest): (Vec<Value>, Vec<Value>) =
+            others.drain(..).partition(|v| v["event"] == event);
+        *others = rest;
+        // One deadline for the lot: our enquire_link keeps the SMSC talking, so a timeout per
+        // line would never fire.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while got.len() < n {
+            let v = tokio::time::timeout_at(deadline, self.next())
+                .await
+                .unwrap_or_else(|_| panic!("{n} {event} events within 10 s, got {}", got.len()));
+            if v["event"] == event {
+                got.push(v);
+            } else {
+                others.push(v);
+            }
+        }
+        got
+    }
+}
+
+fn config(port: u16) -> Config {
+    let mut c = Config::new(format!("127.0.0.1:{port}"), "eposta", "secret");
+    c.window = 3;
+    c.enquire_link = Duration::from_millis(200);
+    c.response_timeout = Duration::from_secs(5);
+    c
+}
+
+#[tokio::test]
+async fn bind_refused_with_a_wrong_password() {
+    let mut smsc = Smsc::start().await;
+    let (tx, _rx) = mpsc::channel(8);
+    let mut c = config(smsc.port);
+    c.password = "wrong".to_owned();
+    let err = Session::bind(c, tx)
+        .await
+        .err()
+        .expect("the bind must fail");
+    // ESME_RBINDFAIL
+    assert!(matches!(err, SmppError::Bind(0x0D)), "{err:?}");
+    let v = smsc.next().await;
+    assert_eq!(v["event"], "bind");
+    assert_eq!(v["ok"], false);
+    let _ = smsc.child.kill().await;
+}
+
+#[tokio::test]
+async fn long_gsm_and_cyrillic_messages_segments_and_receipts() {
+    let mut smsc = Smsc::start().await;
+    let (tx, mut events) = mpsc::channel(16);
+    let session = Session::bind(config(smsc.port), tx).await.expect("bind");
+    let to = Msisdn::parse("064 123 4567").expect("number");
+
+    let gsm = format!(
+        "Posiljka {} je stigla. Cena: 10€ [uplata]. ",
+        "RR123456789RS"
+    )
+    .repeat(4);
+    let cyr = "Ваша пошиљка РР123456789РС чека у пошти Београд 6 до петка. ".repeat(2);
+    let (ge, gsm_parts) = text::split(&gsm, text::Reference::Eight(7)).expect("split");
+    let (ce, cyr_parts) = text::split(&cyr, text::Reference::Eight(8)).expect("split");
+    assert_eq!(ge, text::Encoding::Gsm7);
+    assert_eq!(ce, text::Encoding::Ucs2);
+    assert!(gsm_parts.len() >= 2 && cyr_parts.len() >= 2);
+
+    let gsm_ids = session.submit_text(&to, &gsm, 7).await.expect("GSM submit");
+    let cyr_ids = session
+        .submit_text(&to, &cyr, 8)
+        .await
+        .expect("Cyrillic submit");
+    assert_eq!(gsm_ids.len(), gsm_parts.len());
+    assert_eq!(cyr_ids.len(), cyr_parts.len());
+    let total = gsm_parts.len() + cyr_parts.len();
+
+    let mut others = Vec::new();
+    let submits = smsc.collect("submit_sm", total, &mut others).await;
+    // What the SMSC received, in our segment order (sorted by the UDH sequence number).
+    let check = |ref_byte: u8, want_dc: u64, text: &str, ids: &[eposta_sms::smpp::Submitted]| {
+        let mut mine: Vec<&Value> = submits
+            .iter()
+            .filter(|v| {
+                v["udh"][0]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with(&format!("0003{ref_byte:02x}")))
+            })
+            .collect();
+        mine.sort_by_key(|v| v["udh"][0].as_str().map(str::to_owned));
+        let n = mine.len();
+        assert_eq!(n, ids.len(), "segments of ref {ref_byte}");
+        let mut joined = String::new();
+        for (i, v) in mine.iter().enumerate() {
+            assert_eq!(v["data_coding"], want_dc, "{v}");
+            assert_eq!(v["esm_class"].as_u64().map(|e| e & 0x40), Some(0x40), "{v}");
+            assert_eq!(v["registered_delivery"], 1, "{v}");
+            assert_eq!(v["dest_addr_ton"], 1);
+            assert_eq!(v["dest_addr_npi"], 1);
+            assert_eq!(v["destination_addr"], "381641234567");
+            // node-smpp hands the IE without its length octet: 00 03 ref total seq
+            assert_eq!(
+                v["udh"][0],
+                format!("0003{ref_byte:02x}{n:02x}{:02x}", i + 1),
+                "{v}"
+            );
+            joined.push_str(v["message"].as_str().expect("decoded text"));
+        }
+        assert_eq!(joined, text);
+        // Every id we got back is one the SMSC handed out for these segments.
+        let mut sent: Vec<&str> = mine
+            .iter()
+            .filter_map(|v| v["message_id"].as_str())
+            .collect();
+        let mut got: Vec<&str> = ids.iter().map(|s| s.message_id.as_str()).collect();
+        sent.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(sent, got);
+    };
+    check(7, 0, &gsm, &gsm_ids);
+    check(8, 8, &cyr, &cyr_ids);
+
+    // Receipts: hex ids in submit_sm_resp, decimal in receipts; TLVs win over the text.
+    let all_ids: Vec<String> = gsm_ids
+        .iter()
+        .chain(&cyr_ids)
+        .map(|s| s.message_id.clone())
+        .collect();
+    let mut matched = Vec::new();
+    for _ in 0..total {
+        let ev = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("a receipt within 10 s")
+            .expect("events channel open");
+        let Event::Receipt(r) = ev else {
+            panic!("expected a receipt, got {ev:?}")
+        };
+        assert_eq!(r.state, Some(MessageState::Delivered), "{r:?}");
+        let rid = r.message_id.clone().expect("receipt id");
+        let hit: Vec<&String> = all_ids
+            .iter()
+            .filter(|s| ids_match(s, IdForm::Hex, &rid, IdForm::Decimal))
+            .collect();
+        assert_eq!(hit.len(), 1, "receipt {rid} matches exactly one submit");
+        matched.push(hit[0].clone());
+    }
+    matched.sort();
+    matched.dedup();
+    assert_eq!(matched.len(), total, "every segment got its own receipt");
+    let resps = smsc.collect("deliver_sm_resp", total, &mut others).await;
+    assert!(resps.iter().all(|v| v["status"] == 0), "{resps:?}");
+
+    // Give our enquire_link (every 200 ms) time to go out, then unbind.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    session.unbind().await.expect("unbind");
+    let unbind = smsc.collect("unbind", 1, &mut others).await;
+    assert_eq!(unbind.len(), 1);
+    let has = |e: &str| others.iter().any(|v| v["event"] == e);
+    assert!(
+        has("enquire_link"),
+        "the client sent enquire_link: {others:?}"
+    );
+    let resp = others
+        .iter()
+        .find(|v| v["event"] == "enquire_link_resp")
+        .expect("the client answered the SMSC's enquire_link");
+    assert_eq!(resp["status"], 0);
+    let _ = smsc.child.kill().await;
+}
