@@ -8,8 +8,11 @@
 //! `deliver_sm` answered with `deliver_sm_resp` after its receipt or message is handed to the
 //! caller's channel, `unbind`.
 //!
-//! Not yet: a rate limit (token bucket), pausing on `ESME_RTHROTTLED`/`ESME_RMSGQFUL`, reconnect
-//! with back-off, TLS, the `sar_*` TLVs and `message_payload`, `bind_transmitter`/`receiver`
+//! Throttling: a per-bind rate ([`Config::rate`], a token bucket), and on `ESME_RTHROTTLED` or
+//! `ESME_RMSGQFUL` the bind pauses, lowers its rate and resends the refused segment first
+//! ([`Session::submit_segment`]); other statuses are classified by [`classify`].
+//!
+//! Not yet: reconnect with back-off, TLS, the `sar_*` TLVs and `message_payload`, `bind_transmitter`/`receiver`
 //! pairs. A response that does not come within [`Config::response_timeout`] is an error
 //! ([`SmppError::Timeout`]); whether the message was accepted is then unknown, and the
 //! caller decides (no resend here).
@@ -62,6 +65,20 @@ pub struct Config {
     pub response_timeout: Duration,
     /// How often to send `enquire_link`.
     pub enquire_link: Duration,
+    /// The most `submit_sm` per second on this bind (the SMSC contract says; default 100,
+    /// what a single SMSC connection usually takes, research/sms.md §1). A token bucket of
+    /// one token: submits go out evenly spaced, `1 / rate` apart.
+    pub rate: f64,
+    /// How long the bind pauses after an `ESME_RTHROTTLED` (0x58), times the attempt
+    /// (default 1 s, Kannel's `SMPP_THROTTLING_SLEEP_TIME`).
+    pub throttle_pause: Duration,
+    /// How long the bind pauses after an `ESME_RMSGQFUL` (0x14), times the attempt
+    /// (default 10 s: the SMSC's queue for the handset or the link is full, which drains
+    /// slower than a rate limit).
+    pub queue_full_pause: Duration,
+    /// How many times one segment is resent after `ESME_RTHROTTLED`/`ESME_RMSGQFUL` before
+    /// the status is returned (default 5).
+    pub max_retries: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -71,6 +88,7 @@ impl std::fmt::Debug for Config {
             .field("system_id", &self.system_id)
             .field("password", &"***")
             .field("window", &self.window)
+            .field("rate", &self.rate)
             .finish_non_exhaustive()
     }
 }
@@ -90,6 +108,10 @@ impl Config {
             window: 10,
             response_timeout: Duration::from_secs(10),
             enquire_link: Duration::from_secs(30),
+            rate: 100.0,
+            throttle_pause: Duration::from_secs(1),
+            queue_full_pause: Duration::from_secs(10),
+            max_retries: 5,
         }
     }
 }
@@ -112,6 +134,119 @@ pub enum SmppError {
     Timeout,
     #[error("the SMPP session is closed")]
     Closed,
+}
+
+impl SmppError {
+    /// Whether sending the same message again later may succeed: a temporary
+    /// `command_status` ([`classify`]), a refused or lost connection, or the session not
+    /// bound. A [`SmppError::Timeout`] is *not* temporary in this sense: the SMSC may have
+    /// accepted the message, and sending it again may deliver it twice.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            SmppError::Submit(s) => classify(*s) != Status::Permanent,
+            SmppError::Io(_) | SmppError::Bind(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// `ESME_RMSGQFUL`: the message queue is full.
+pub const ESME_RMSGQFUL: u32 = 0x14;
+/// `ESME_RTHROTTLED`: too many messages per second.
+pub const ESME_RTHROTTLED: u32 = 0x58;
+
+/// What a `command_status` in a `submit_sm_resp` means for the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// `ESME_ROK`: accepted.
+    Ok,
+    /// `ESME_RTHROTTLED`: the bind pauses and the segment is resent.
+    Throttled,
+    /// `ESME_RMSGQFUL`: the bind pauses longer and the segment is resent.
+    QueueFull,
+    /// Refused now; the same message may be accepted later (the caller decides).
+    Temporary,
+    /// Refused for good: resending the same message will not help.
+    Permanent,
+}
+
+/// Classifies a `command_status` (SMPP 3.4 §5.1.3, "command_status"):
+///
+/// | value | name | class |
+/// |---|---|---|
+/// | 0x00 | `ESME_ROK` | ok |
+/// | 0x58 | `ESME_RTHROTTLED` | throttled (pause, resend) |
+/// | 0x14 | `ESME_RMSGQFUL` | queue full (longer pause, resend) |
+/// | 0x04 | `ESME_RINVBNDSTS` (wrong bind state) | temporary |
+/// | 0x08 | `ESME_RSYSERR` (system error) | temporary |
+/// | 0x45 | `ESME_RSUBMITFAIL` (submit failed) | temporary |
+/// | 0x64 | `ESME_RX_T_APPN` (ESME receiver temporary error) | temporary |
+/// | 0xFF | `ESME_RUNKNOWNERR` (unknown error) | temporary |
+/// | anything else: 0x01–0x03, 0x0A–0x0B (bad address), 0x15, 0x43, 0x48–0x51 (bad TON/NPI), 0x61–0x62 (bad times), 0x65–0x66 (permanent/rejected), 0xC0–0xC4 (bad TLVs), 0x400–0x4FF (vendor specific), … | | permanent |
+///
+/// The temporary set is Kannel's (research/sms.md §4: `MSGQFUL`, `THROTTLED`, `X_T_APPN`,
+/// `SYSERR`) plus the three whose names say nothing about the message itself. Vendor codes
+/// are permanent because their meaning is unknown and resending something the SMSC refused
+/// for an unknown reason could go on forever.
+pub fn classify(status: u32) -> Status {
+    match status {
+        0 => Status::Ok,
+        ESME_RTHROTTLED => Status::Throttled,
+        ESME_RMSGQFUL => Status::QueueFull,
+        0x04 | 0x08 | 0x45 | ESME_RX_T_APPN | 0xFF => Status::Temporary,
+        _ => Status::Permanent,
+    }
+}
+
+/// The per-bind rate: a token bucket of one token (GCRA), so submits are spaced `1 / rate`
+/// apart. [`Rate::slow_down`] halves the rate after a throttle (not below 1/16 of the
+/// configured one); each accepted submit gives back 1/20 of the configured rate.
+struct Rate {
+    state: std::sync::Mutex<RateState>,
+}
+
+struct RateState {
+    next: tokio::time::Instant,
+    now: f64,
+    max: f64,
+}
+
+impl Rate {
+    fn new(max: f64) -> Rate {
+        Rate {
+            state: std::sync::Mutex::new(RateState {
+                next: tokio::time::Instant::now(),
+                now: max,
+                max,
+            }),
+        }
+    }
+
+    async fn take(&self) {
+        let at = {
+            let Ok(mut s) = self.state.lock() else { return };
+            let t = s.next.max(tokio::time::Instant::now());
+            s.next = t + Duration::from_secs_f64(1.0 / s.now);
+            t
+        };
+        tokio::time::sleep_until(at).await;
+    }
+
+    fn slow_down(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.now = (s.now / 2.0).max(s.max / 16.0);
+        }
+    }
+
+    fn recover(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.now = (s.now + s.max / 20.0).min(s.max);
+        }
+    }
+
+    fn current(&self) -> f64 {
+        self.state.lock().map(|s| s.now).unwrap_or(0.0)
+    }
 }
 
 /// What the SMSC sends us.
@@ -142,6 +277,10 @@ struct Inner {
     pending: Pending,
     sequence: AtomicU32,
     window: Arc<Semaphore>,
+    rate: Rate,
+    /// Held for writing by a submit that was throttled, while it pauses and resends; every
+    /// other submit passes it (for reading) before going out, so nothing overtakes the resend.
+    gate: tokio::sync::RwLock<()>,
     tasks: std::sync::Mutex<JoinSet<()>>,
 }
 
@@ -178,6 +317,12 @@ impl Session {
             return Err(SmppError::Field {
                 field: "window",
                 reason: "must be at least 1".to_owned(),
+            });
+        }
+        if !(config.rate.is_finite() && config.rate > 0.0) {
+            return Err(SmppError::Field {
+                field: "rate",
+                reason: "must be a positive number of messages per second".to_owned(),
             });
         }
         let stream = TcpStream::connect(&config.address).await?;
@@ -237,6 +382,8 @@ impl Session {
         let session = Session {
             inner: Arc::new(Inner {
                 window: Arc::new(Semaphore::new(config.window)),
+                rate: Rate::new(config.rate),
+                gate: tokio::sync::RwLock::new(()),
                 config,
                 out,
                 pending,
@@ -312,13 +459,36 @@ impl Session {
         }
     }
 
-    /// Submits one segment, waiting for a place in the window.
+    /// Submits one segment, waiting for a place in the window and a token of the rate.
+    ///
+    /// On `ESME_RTHROTTLED` or `ESME_RMSGQFUL` the whole bind pauses
+    /// ([`Config::throttle_pause`], [`Config::queue_full_pause`], times the attempt), its
+    /// rate is halved, and this segment is resent before any submit that had not gone out
+    /// yet, at most [`Config::max_retries`] times. Any other refusal is
+    /// [`SmppError::Submit`]; [`classify`] says whether it is temporary.
     pub async fn submit_segment(
         &self,
         destination: &Msisdn,
         encoding: Encoding,
         segment: &Segment,
     ) -> Result<Submitted, SmppError> {
+        let submit = self.submit_pdu(destination, encoding, segment)?;
+        let permit = self
+            .inner
+            .window
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| SmppError::Closed)?;
+        self.send_submit(permit, submit).await
+    }
+
+    fn submit_pdu(
+        &self,
+        destination: &Msisdn,
+        encoding: Encoding,
+        segment: &Segment,
+    ) -> Result<SubmitSm, SmppError> {
         let source_ton = if self
             .inner
             .config
@@ -341,7 +511,7 @@ impl Session {
                 field: "short_message",
                 reason: e.to_string(),
             })?;
-        let submit = SubmitSm::builder()
+        Ok(SubmitSm::builder()
             .service_type(ServiceType::default())
             .source_addr_ton(source_ton)
             .source_addr_npi(source_npi)
@@ -353,29 +523,71 @@ impl Session {
             .registered_delivery(RegisteredDelivery::from(1))
             .data_coding(DataCoding::from(encoding.data_coding()))
             .short_message(short_message)
-            .build();
-        let _permit = self
-            .inner
-            .window
-            .acquire()
-            .await
-            .map_err(|_| SmppError::Closed)?;
-        let resp = self.request(Pdu::SubmitSm(submit)).await?;
-        let status = status_u32(resp.status());
-        match resp.pdu() {
-            Some(Pdu::SubmitSmResp(r)) if status == 0 => Ok(Submitted {
-                message_id: r.message_id().as_str().to_owned(),
-            }),
-            _ if matches!(resp.id(), CommandId::SubmitSmResp | CommandId::GenericNack) => {
-                Err(SmppError::Submit(status))
+            .build())
+    }
+
+    /// Sends one `submit_sm` holding a window place, with the pause and resend of
+    /// [`Session::submit_segment`].
+    async fn send_submit(
+        &self,
+        _permit: tokio::sync::OwnedSemaphorePermit,
+        submit: SubmitSm,
+    ) -> Result<Submitted, SmppError> {
+        let inner = &self.inner;
+        let mut held = None;
+        let mut attempt = 0u32;
+        loop {
+            if held.is_none() {
+                drop(inner.gate.read().await);
             }
-            _ => Err(SmppError::Unexpected(resp.id())),
+            inner.rate.take().await;
+            let resp = self.request(Pdu::SubmitSm(submit.clone())).await?;
+            let status = status_u32(resp.status());
+            if !matches!(resp.id(), CommandId::SubmitSmResp | CommandId::GenericNack) {
+                return Err(SmppError::Unexpected(resp.id()));
+            }
+            let class = classify(status);
+            match (class, resp.pdu()) {
+                (Status::Ok, Some(Pdu::SubmitSmResp(r))) => {
+                    inner.rate.recover();
+                    return Ok(Submitted {
+                        message_id: r.message_id().as_str().to_owned(),
+                    });
+                }
+                (Status::Throttled | Status::QueueFull, _)
+                    if attempt < inner.config.max_retries =>
+                {
+                    attempt += 1;
+                    inner.rate.slow_down();
+                    if held.is_none() {
+                        held = Some(inner.gate.write().await);
+                    }
+                    let pause = if class == Status::Throttled {
+                        inner.config.throttle_pause
+                    } else {
+                        inner.config.queue_full_pause
+                    };
+                    tracing::info!(
+                        status,
+                        attempt,
+                        "SMPP: the SMSC throttles, pausing the bind"
+                    );
+                    tokio::time::sleep(pause * attempt).await;
+                }
+                _ => return Err(SmppError::Submit(status)),
+            }
         }
     }
 
+    /// The rate this bind sends at now, in messages per second: [`Config::rate`], or less
+    /// after a throttle.
+    pub fn rate(&self) -> f64 {
+        self.inner.rate.current()
+    }
+
     /// Splits `text` ([`text::split`], GSM-7 when it fits, else UCS-2; 8-bit concatenation
-    /// reference `reference`) and submits every segment, as many at once as the window
-    /// allows. Returns the SMSC's ids in segment order, or the first error.
+    /// reference `reference`) and submits every segment, in order, as many at once as the
+    /// window allows. Returns the SMSC's ids in segment order, or the first error.
     pub async fn submit_text(
         &self,
         destination: &Msisdn,
@@ -385,9 +597,17 @@ impl Session {
         let (encoding, segments) = text::split(text, Reference::Eight(reference))?;
         let mut set = JoinSet::new();
         for (i, segment) in segments.into_iter().enumerate() {
+            let submit = self.submit_pdu(destination, encoding, &segment)?;
+            // Places in the window are taken in segment order, so segments go out in order.
+            let permit = self
+                .inner
+                .window
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| SmppError::Closed)?;
             let s = self.clone();
-            let d = destination.clone();
-            set.spawn(async move { (i, s.submit_segment(&d, encoding, &segment).await) });
+            set.spawn(async move { (i, s.send_submit(permit, submit).await) });
         }
         let mut out: Vec<Option<Submitted>> = Vec::new();
         while let Some(joined) = set.join_next().await {

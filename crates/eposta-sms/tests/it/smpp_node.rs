@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use eposta_sms::phone::Msisdn;
 use eposta_sms::receipt::{IdForm, MessageState, ids_match};
-use eposta_sms::smpp::{Config, Event, Session, SmppError};
+use eposta_sms::smpp::{Config, Event, Session, SmppError, Status, classify};
 use eposta_sms::text;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
@@ -22,6 +22,11 @@ struct Smsc {
 
 impl Smsc {
     async fn start() -> Smsc {
+        Smsc::start_with("").await
+    }
+
+    /// Starts the SMSC with a script of behaviours (see tests/peers/smsc.js).
+    async fn start_with(script: &str) -> Smsc {
         let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers");
         assert!(
             peers.join("node_modules/smpp/package.json").is_file(),
@@ -35,6 +40,7 @@ impl Smsc {
         let mut child = Command::new("node")
             .arg("smsc.js")
             .arg(port.to_string())
+            .arg(script)
             .current_dir(&peers)
             .stdout(Stdio::piped())
             .kill_on_drop(true)
@@ -103,9 +109,8 @@ async fn bind_refused_with_a_wrong_password() {
         .expect("the bind must fail");
     // ESME_RBINDFAIL
     assert!(matches!(err, SmppError::Bind(0x0D)), "{err:?}");
-    let v = smsc.next().await;
-    assert_eq!(v["event"], "bind");
-    assert_eq!(v["ok"], false);
+    let v = smsc.collect("bind", 1, &mut Vec::new()).await;
+    assert_eq!(v[0]["ok"], false);
     let _ = smsc.child.kill().await;
 }
 
@@ -227,5 +232,160 @@ async fn long_gsm_and_cyrillic_messages_segments_and_receipts() {
         .find(|v| v["event"] == "enquire_link_resp")
         .expect("the client answered the SMSC's enquire_link");
     assert_eq!(resp["status"], 0);
+    let _ = smsc.child.kill().await;
+}
+
+/// The events `submit_sm`, `refused` and `dropped` in the order the SMSC saw them, until
+/// `accepted` submits were accepted.
+async fn submits_until(smsc: &mut Smsc, accepted: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let mut seen = Vec::new();
+    let mut ok = 0;
+    while ok < accepted {
+        let v = tokio::time::timeout_at(deadline, smsc.next())
+            .await
+            .unwrap_or_else(|_| panic!("{accepted} accepted submits within 15 s: {seen:?}"));
+        match v["event"].as_str() {
+            Some("submit_sm") => {
+                ok += 1;
+                seen.push(v);
+            }
+            Some("refused" | "dropped") => seen.push(v),
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// The UDH sequence number (last octet) of a submit event.
+fn udh_seq(v: &Value) -> u64 {
+    let udh = v["udh"][0].as_str().expect("a UDH");
+    u64::from_str_radix(&udh[udh.len() - 2..], 16).expect("hex")
+}
+
+#[tokio::test]
+async fn throttled_and_queue_full_pause_and_resend_in_order() {
+    // The 2nd submit_sm is throttled (0x58), the 5th refused with a full queue (0x14).
+    let mut smsc = Smsc::start_with("status=2:0x58,status=5:0x14").await;
+    let (tx, _rx) = mpsc::channel(64);
+    let mut c = config(smsc.port);
+    c.window = 1;
+    c.rate = 50.0;
+    c.throttle_pause = Duration::from_millis(300);
+    c.queue_full_pause = Duration::from_millis(700);
+    let session = Session::bind(c, tx).await.expect("bind");
+    let to = Msisdn::parse("064 123 4567").expect("number");
+    let text = "Posiljka RR123456789RS je stigla u postu. ".repeat(12);
+    let (_, parts) = text::split(&text, text::Reference::Eight(3)).expect("split");
+    assert_eq!(parts.len(), 4);
+
+    let ids = session.submit_text(&to, &text, 3).await.expect("submit");
+    assert_eq!(ids.len(), 4);
+    assert!(
+        session.rate() < 50.0,
+        "the rate is lowered after a throttle: {}",
+        session.rate()
+    );
+
+    let seen = submits_until(&mut smsc, 4).await;
+    let order: Vec<(String, u64)> = seen
+        .iter()
+        .map(|v| (v["event"].as_str().unwrap_or("").to_owned(), udh_seq(v)))
+        .collect();
+    let want: Vec<(String, u64)> = [
+        ("submit_sm", 1),
+        ("refused", 2),
+        ("submit_sm", 2),
+        ("submit_sm", 3),
+        ("refused", 4),
+        ("submit_sm", 4),
+    ]
+    .iter()
+    .map(|(e, n)| ((*e).to_owned(), *n))
+    .collect();
+    assert_eq!(order, want, "{seen:?}");
+    assert_eq!(seen[1]["status"], 0x58);
+    assert_eq!(seen[4]["status"], 0x14);
+    let t = |i: usize| seen[i]["t"].as_u64().expect("t");
+    assert!(t(2) - t(1) >= 290, "paused after the throttle: {seen:?}");
+    assert!(
+        t(5) - t(4) >= 690,
+        "paused longer after a full queue: {seen:?}"
+    );
+    // The ids returned are those of the accepted submits, in segment order.
+    let accepted: Vec<&str> = seen
+        .iter()
+        .filter(|v| v["event"] == "submit_sm")
+        .filter_map(|v| v["message_id"].as_str())
+        .collect();
+    let got: Vec<&str> = ids.iter().map(|s| s.message_id.as_str()).collect();
+    assert_eq!(got, accepted);
+    session.unbind().await.expect("unbind");
+    let _ = smsc.child.kill().await;
+}
+
+#[tokio::test]
+async fn rate_limit_spaces_submits() {
+    let mut smsc = Smsc::start().await;
+    let (tx, _rx) = mpsc::channel(64);
+    let mut c = config(smsc.port);
+    c.window = 10;
+    c.rate = 20.0;
+    let session = Session::bind(c, tx).await.expect("bind");
+    let to = Msisdn::parse("064 123 4567").expect("number");
+    let (enc, parts) = text::split("Kratka poruka", text::Reference::Eight(1)).expect("split");
+    let start = std::time::Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (s, to, p) = (session.clone(), to.clone(), parts[0].clone());
+        set.spawn(async move { s.submit_segment(&to, enc, &p).await });
+    }
+    while let Some(r) = set.join_next().await {
+        r.expect("join").expect("submit");
+    }
+    let took = start.elapsed();
+    // 8 submits at 20/s: 7 gaps of 50 ms.
+    assert!(took >= Duration::from_millis(340), "{took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let mut others = Vec::new();
+    let seen = smsc.collect("submit_sm", 8, &mut others).await;
+    let times: Vec<u64> = seen.iter().filter_map(|v| v["t"].as_u64()).collect();
+    for w in times.windows(2) {
+        assert!(w[1] - w[0] >= 35, "submits 50 ms apart: {times:?}");
+    }
+    assert_eq!(session.rate(), 20.0);
+    let _ = smsc.child.kill().await;
+}
+
+#[tokio::test]
+async fn refusals_are_classified() {
+    // 0x0B ESME_RINVDSTADR is permanent, 0x08 ESME_RSYSERR temporary; neither is resent.
+    let mut smsc = Smsc::start_with("status=1:0x0B,status=2:0x08").await;
+    let (tx, _rx) = mpsc::channel(64);
+    let session = Session::bind(config(smsc.port), tx).await.expect("bind");
+    let to = Msisdn::parse("064 123 4567").expect("number");
+    let (enc, parts) = text::split("Kratka poruka", text::Reference::Eight(1)).expect("split");
+    let e1 = session
+        .submit_segment(&to, enc, &parts[0])
+        .await
+        .expect_err("refused");
+    assert!(matches!(e1, SmppError::Submit(0x0B)), "{e1:?}");
+    assert!(!e1.is_temporary());
+    let e2 = session
+        .submit_segment(&to, enc, &parts[0])
+        .await
+        .expect_err("refused");
+    assert!(matches!(e2, SmppError::Submit(0x08)), "{e2:?}");
+    assert!(e2.is_temporary());
+    session
+        .submit_segment(&to, enc, &parts[0])
+        .await
+        .expect("third accepted");
+    let seen = submits_until(&mut smsc, 1).await;
+    assert_eq!(seen.len(), 3, "nothing resent: {seen:?}");
+    assert_eq!(classify(0x58), Status::Throttled);
+    assert_eq!(classify(0x14), Status::QueueFull);
+    assert_eq!(classify(0x45), Status::Temporary);
+    assert_eq!(classify(0x0401), Status::Permanent);
     let _ = smsc.child.kill().await;
 }

@@ -1,5 +1,10 @@
 // A scripted SMSC for eposta-sms's integration test, on farhadi/node-smpp (npm `smpp`,
-// pinned in package-lock.json). Usage: node smsc.js <port>
+// pinned in package-lock.json). Usage: node smsc.js <port> [script]
+//
+// The optional script is a comma-separated list of behaviours keyed by the number of the
+// submit_sm (counted from 1 over the SMSC's life, resends included):
+//   status=N:S   answer the Nth submit_sm with command_status S (decimal or 0x…), no receipt
+//   drop=N       close the connection when the Nth submit_sm arrives, without answering it
 //
 // Prints one JSON object a line on stdout, for the Rust test to read:
 //   {"event":"listening","port":N}
@@ -26,6 +31,20 @@ if (!port) {
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 let next = 25;
 let receipts = 0;
+let submits = 0;
+const script = { status: {}, drop: {} };
+for (const item of (process.argv[3] || '').split(',').filter(Boolean)) {
+  const [kind, arg] = item.split('=');
+  if (kind === 'status') {
+    const [n, st] = arg.split(':');
+    script.status[Number(n)] = Number(st);
+  } else if (kind === 'drop') {
+    script.drop[Number(arg)] = true;
+  } else {
+    console.error('unknown script item', item);
+    process.exit(2);
+  }
+}
 
 const server = smpp.createServer((session) => {
   session.on('bind_transceiver', (pdu) => {
@@ -47,6 +66,21 @@ const server = smpp.createServer((session) => {
     session.send(pdu.response());
   });
   session.on('submit_sm', (pdu) => {
+    submits += 1;
+    const count = submits;
+    const sm0 = pdu.short_message || {};
+    const udh0 = (sm0.udh || []).map((b) => b.toString('hex'));
+    if (script.drop[count]) {
+      out({ event: 'dropped', n: count, udh: udh0, t: Date.now() });
+      session.socket.destroy();
+      return;
+    }
+    if (script.status[count] !== undefined) {
+      const command_status = script.status[count];
+      out({ event: 'refused', n: count, status: command_status, udh: udh0, t: Date.now() });
+      session.send(pdu.response({ command_status }));
+      return;
+    }
     next += 1;
     const n = next;
     const message_id = n.toString(16).toUpperCase().padStart(8, '0');
@@ -62,6 +96,8 @@ const server = smpp.createServer((session) => {
       udh: (sm.udh || []).map((b) => b.toString('hex')),
       message: Buffer.isBuffer(sm.message) ? sm.message.toString('hex') : sm.message,
       message_id,
+      n: count,
+      t: Date.now(),
     });
     session.send(pdu.response({ message_id }));
     const withTlvs = receipts++ % 2 === 1;
@@ -90,4 +126,5 @@ const server = smpp.createServer((session) => {
   });
   session.on('error', (e) => console.error('session error', e.message));
 });
+server.on('session', (session) => out({ event: 'connect' }));
 server.listen(port, '127.0.0.1', () => out({ event: 'listening', port }));
