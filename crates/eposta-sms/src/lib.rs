@@ -11,7 +11,8 @@
 //!   `receipted_message_id`/`message_state` TLVs) and the message-id keys that match a
 //!   receipt to its `submit_sm_resp`;
 //! - [`smpp`]: a minimal SMPP 3.4 transceiver session on the `rusmpp` codec (bind, windowed
-//!   `submit_sm`, `enquire_link`, receipts, unbind); no throttling or reconnect yet.
+//!   `submit_sm`, `enquire_link`, receipts, unbind, a per-bind rate, pausing and resending on
+//!   `ESME_RTHROTTLED`/`ESME_RMSGQFUL`, reconnect with back-off).
 //!
 //! Sources: `../shared/research/sms.md` (sections 1, 3, 4 and 5) and the ones each module
 //! names.

@@ -12,8 +12,16 @@
 //! `ESME_RMSGQFUL` the bind pauses, lowers its rate and resends the refused segment first
 //! ([`Session::submit_segment`]); other statuses are classified by [`classify`].
 //!
-//! Not yet: reconnect with back-off, TLS, the `sar_*` TLVs and `message_payload`, `bind_transmitter`/`receiver`
-//! pairs. A response that does not come within [`Config::response_timeout`] is an error
+//! Reconnect: when the connection is lost (EOF, a read or write error, an unanswered
+//! `enquire_link`, an `unbind` from the SMSC) the session connects and binds again with
+//! exponential back-off ([`Config::reconnect_min`], [`Config::reconnect_max`]). Submits that
+//! were sent and got no response fail with [`SmppError::UnknownFate`] and are not resent
+//! (a resend of an accepted message reaches the handset twice); submits made meanwhile wait
+//! for the new bind.
+//!
+//! Not yet: TLS, the `sar_*` TLVs and `message_payload`, `bind_transmitter`/`receiver`
+//! pairs, a submit that waits for the rebind beyond the response timeout
+//! ([`SmppError::NotBound`]). A response that does not come within [`Config::response_timeout`] is an error
 //! ([`SmppError::Timeout`]); whether the message was accepted is then unknown, and the
 //! caller decides (no resend here).
 
@@ -79,6 +87,12 @@ pub struct Config {
     /// How many times one segment is resent after `ESME_RTHROTTLED`/`ESME_RMSGQFUL` before
     /// the status is returned (default 5).
     pub max_retries: u32,
+    /// The first wait before reconnecting after the connection is lost (default 1 s); it
+    /// doubles after each failed attempt up to [`Config::reconnect_max`] (default 60 s), and
+    /// starts again from here once bound. No jitter: one bind per SMSC does not stampede.
+    pub reconnect_min: Duration,
+    /// The longest wait between reconnect attempts.
+    pub reconnect_max: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -112,6 +126,8 @@ impl Config {
             throttle_pause: Duration::from_secs(1),
             queue_full_pause: Duration::from_secs(10),
             max_retries: 5,
+            reconnect_min: Duration::from_secs(1),
+            reconnect_max: Duration::from_secs(60),
         }
     }
 }
@@ -132,6 +148,14 @@ pub enum SmppError {
     Unexpected(CommandId),
     #[error("no response from the SMSC within the timeout")]
     Timeout,
+    /// The connection was lost after the request went out and before its response came:
+    /// the SMSC may or may not have accepted the message. It is not resent, because a
+    /// resend of an accepted message reaches the handset twice.
+    #[error("the connection was lost before the SMSC answered; the message may have been accepted")]
+    UnknownFate,
+    /// The session is reconnecting and did not bind again in time; nothing was sent.
+    #[error("the SMPP session is not bound (reconnecting); nothing was sent")]
+    NotBound,
     #[error("the SMPP session is closed")]
     Closed,
 }
@@ -144,7 +168,7 @@ impl SmppError {
     pub fn is_temporary(&self) -> bool {
         match self {
             SmppError::Submit(s) => classify(*s) != Status::Permanent,
-            SmppError::Io(_) | SmppError::Bind(_) => true,
+            SmppError::Io(_) | SmppError::Bind(_) | SmppError::NotBound => true,
             _ => false,
         }
     }
@@ -271,20 +295,90 @@ pub struct Submitted {
 
 type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<Command>>>>;
 
-struct Inner {
-    config: Config,
+/// One TCP connection and its bind. Dropping it aborts its reader, writer and
+/// `enquire_link` tasks.
+struct Conn {
     out: mpsc::Sender<Command>,
     pending: Pending,
-    sequence: AtomicU32,
+    /// False once the connection is lost; set while holding `pending`'s lock, so a request
+    /// either sees it false or is woken by the reader's clearing of `pending`.
+    alive: Arc<std::sync::atomic::AtomicBool>,
+    tasks: std::sync::Mutex<JoinSet<()>>,
+}
+
+impl Conn {
+    fn alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    fn abort(&self) {
+        self.alive.store(false, Ordering::Release);
+        if let Ok(mut t) = self.tasks.lock() {
+            t.abort_all();
+        }
+    }
+
+    /// Sends a request and waits for the response with the same sequence number. `None`
+    /// when the connection was already lost (nothing was sent).
+    async fn request(
+        &self,
+        seq: u32,
+        pdu: Pdu,
+        timeout: Duration,
+    ) -> Option<Result<Command, SmppError>> {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.pending.lock().await;
+            if !self.alive() {
+                return None;
+            }
+            pending.insert(seq, tx);
+        }
+        let command = Command::new(CommandStatus::EsmeRok, seq, pdu);
+        if self.out.send(command).await.is_err() {
+            self.pending.lock().await.remove(&seq);
+            return None;
+        }
+        Some(match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(_)) => Err(SmppError::UnknownFate),
+            Err(_) => {
+                self.pending.lock().await.remove(&seq);
+                Err(SmppError::Timeout)
+            }
+        })
+    }
+}
+
+struct Inner {
+    config: Config,
+    events: mpsc::Sender<Event>,
+    /// The bound connection; `None` while reconnecting.
+    conn: tokio::sync::watch::Sender<Option<Arc<Conn>>>,
+    sequence: Arc<AtomicU32>,
     window: Arc<Semaphore>,
     rate: Rate,
     /// Held for writing by a submit that was throttled, while it pauses and resends; every
     /// other submit passes it (for reading) before going out, so nothing overtakes the resend.
     gate: tokio::sync::RwLock<()>,
-    tasks: std::sync::Mutex<JoinSet<()>>,
+    /// Set by [`Session::unbind`]: the supervisor stops reconnecting.
+    closing: std::sync::atomic::AtomicBool,
+    supervisor: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
-/// A bound SMPP transceiver session. Cheap to clone; clones share the connection and window.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.borrow().as_ref() {
+            c.abort();
+        }
+        if let Ok(Some(h)) = self.supervisor.lock().map(|mut h| h.take()) {
+            h.abort();
+        }
+    }
+}
+
+/// A bound SMPP transceiver session. Cheap to clone; clones share the connection, window and
+/// rate. When the connection is lost it reconnects by itself ([`Config::reconnect_min`]).
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -304,34 +398,35 @@ fn status_u32(status: CommandStatus) -> u32 {
     status.into()
 }
 
-impl Session {
-    /// Connects, binds as a transceiver and starts the reader, writer and `enquire_link` tasks.
-    /// Receipts and messages arrive on `events`; a `deliver_sm` is answered `ESME_ROK` once it
-    /// is in that channel, and `ESME_RX_T_APPN` when the receiver is gone.
-    pub async fn bind(config: Config, events: mpsc::Sender<Event>) -> Result<Session, SmppError> {
-        let system_id = cstr::<1, 16>("system_id", &config.system_id)?;
-        let password = cstr::<1, 9>("password", &config.password)?;
-        let system_type = cstr::<1, 13>("system_type", &config.system_type)?;
-        cstr::<1, 21>("source_addr", &config.source_addr)?;
-        if config.window == 0 {
-            return Err(SmppError::Field {
-                field: "window",
-                reason: "must be at least 1".to_owned(),
-            });
-        }
-        if !(config.rate.is_finite() && config.rate > 0.0) {
-            return Err(SmppError::Field {
-                field: "rate",
-                reason: "must be a positive number of messages per second".to_owned(),
-            });
-        }
-        let stream = TcpStream::connect(&config.address).await?;
-        stream.set_nodelay(true)?;
-        let (mut reader, mut writer) = stream.into_split();
-        let (out, mut out_rx) = mpsc::channel::<Command>(64);
-        let pending: Pending = Arc::default();
-        let mut tasks = JoinSet::new();
+fn next_sequence(sequence: &AtomicU32) -> u32 {
+    // 1 ..= 0x7FFFFFFF, then round again.
+    sequence.fetch_add(1, Ordering::Relaxed) % 0x7FFF_FFFF + 1
+}
 
+/// Opens a TCP connection, starts its reader, writer and `enquire_link` tasks and binds.
+/// The receiver yields (or closes) when the connection is lost.
+async fn connect(inner: &Inner) -> Result<(Arc<Conn>, mpsc::Receiver<()>), SmppError> {
+    let config = &inner.config;
+    let bind = BindTransceiver::builder()
+        .system_id(cstr::<1, 16>("system_id", &config.system_id)?)
+        .password(cstr::<1, 9>("password", &config.password)?)
+        .system_type(cstr::<1, 13>("system_type", &config.system_type)?)
+        .interface_version(InterfaceVersion::Smpp3_4)
+        .addr_ton(Ton::Unknown)
+        .addr_npi(Npi::Unknown)
+        .address_range(COctetString::empty())
+        .build();
+    let stream = TcpStream::connect(&config.address).await?;
+    stream.set_nodelay(true)?;
+    let (mut reader, mut writer) = stream.into_split();
+    let (out, mut out_rx) = mpsc::channel::<Command>(64);
+    let (dead_tx, dead_rx) = mpsc::channel::<()>(1);
+    let pending: Pending = Arc::default();
+    let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut tasks = JoinSet::new();
+
+    {
+        let dead = dead_tx.clone();
         tasks.spawn(async move {
             let mut codec = CommandCodec::new();
             let mut buf = BytesMut::new();
@@ -347,114 +442,204 @@ impl Session {
                 }
             }
             let _ = writer.shutdown().await;
+            let _ = dead.try_send(());
         });
+    }
 
-        {
-            let pending = pending.clone();
-            let out = out.clone();
-            tasks.spawn(async move {
-                let mut codec = CommandCodec::new();
-                let mut buf = BytesMut::with_capacity(4096);
-                loop {
-                    match codec.decode(&mut buf) {
-                        Ok(Some(command)) => {
-                            if !dispatch(command, &pending, &out, &events).await {
-                                break;
-                            }
-                            continue;
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!(error = %e, "SMPP: undecodable PDU, closing");
+    {
+        let pending = pending.clone();
+        let alive = alive.clone();
+        let out = out.clone();
+        let events = inner.events.clone();
+        let dead = dead_tx.clone();
+        tasks.spawn(async move {
+            let mut codec = CommandCodec::new();
+            let mut buf = BytesMut::with_capacity(4096);
+            loop {
+                match codec.decode(&mut buf) {
+                    Ok(Some(command)) => {
+                        if !dispatch(command, &pending, &out, &events).await {
                             break;
                         }
+                        continue;
                     }
-                    match reader.read_buf(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "SMPP: undecodable PDU, closing");
+                        break;
                     }
                 }
-                // Wake every waiter: their responses will not come.
-                pending.lock().await.clear();
-            });
-        }
-
-        let session = Session {
-            inner: Arc::new(Inner {
-                window: Arc::new(Semaphore::new(config.window)),
-                rate: Rate::new(config.rate),
-                gate: tokio::sync::RwLock::new(()),
-                config,
-                out,
-                pending,
-                sequence: AtomicU32::new(0),
-                tasks: std::sync::Mutex::new(tasks),
-            }),
-        };
-
-        let bind = BindTransceiver::builder()
-            .system_id(system_id)
-            .password(password)
-            .system_type(system_type)
-            .interface_version(InterfaceVersion::Smpp3_4)
-            .addr_ton(Ton::Unknown)
-            .addr_npi(Npi::Unknown)
-            .address_range(COctetString::empty())
-            .build();
-        let resp = session.request(Pdu::BindTransceiver(bind)).await?;
-        match (resp.id(), status_u32(resp.status())) {
-            (CommandId::BindTransceiverResp, 0) => {}
-            (CommandId::BindTransceiverResp | CommandId::GenericNack, s) => {
-                return Err(SmppError::Bind(s));
+                match reader.read_buf(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
             }
-            (id, _) => return Err(SmppError::Unexpected(id)),
-        }
+            // Wake every waiter: their responses will not come.
+            let mut pending = pending.lock().await;
+            alive.store(false, Ordering::Release);
+            pending.clear();
+            drop(pending);
+            let _ = dead.try_send(());
+        });
+    }
 
-        let weak = Arc::downgrade(&session.inner);
-        let every = session.inner.config.enquire_link;
-        session.spawn(async move {
+    let conn = Arc::new(Conn {
+        out,
+        pending,
+        alive,
+        tasks: std::sync::Mutex::new(tasks),
+    });
+    let seq = next_sequence(&inner.sequence);
+    let resp = match conn
+        .request(seq, Pdu::BindTransceiver(bind), config.response_timeout)
+        .await
+    {
+        Some(r) => r?,
+        None => return Err(SmppError::Closed),
+    };
+    match (resp.id(), status_u32(resp.status())) {
+        (CommandId::BindTransceiverResp, 0) => {}
+        (CommandId::BindTransceiverResp | CommandId::GenericNack, s) => {
+            conn.abort();
+            return Err(SmppError::Bind(s));
+        }
+        (id, _) => {
+            conn.abort();
+            return Err(SmppError::Unexpected(id));
+        }
+    }
+
+    let weak = Arc::downgrade(&conn);
+    let sequence = inner.sequence.clone();
+    let every = config.enquire_link;
+    let timeout = config.response_timeout;
+    if let Ok(mut t) = conn.tasks.lock() {
+        t.spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let Some(inner) = weak.upgrade() else { break };
-                let s = Session { inner };
-                if let Err(e) = s.request(Pdu::EnquireLink).await {
-                    tracing::warn!(error = %e, "SMPP: enquire_link failed");
-                    break;
+                let Some(conn) = weak.upgrade() else { break };
+                let seq = next_sequence(&sequence);
+                match conn.request(seq, Pdu::EnquireLink, timeout).await {
+                    Some(Ok(_)) => {}
+                    _ => {
+                        tracing::warn!("SMPP: enquire_link failed, dropping the connection");
+                        let _ = dead_tx.try_send(());
+                        break;
+                    }
                 }
             }
         });
-        Ok(session)
     }
+    Ok((conn, dead_rx))
+}
 
-    fn spawn(&self, f: impl Future<Output = ()> + Send + 'static) {
-        if let Ok(mut t) = self.inner.tasks.lock() {
-            t.spawn(f);
+/// Waits for the connection to be lost, then reconnects and binds again with exponential
+/// back-off, until [`Session::unbind`] or the last [`Session`] is dropped.
+async fn supervise(weak: std::sync::Weak<Inner>, mut dead: mpsc::Receiver<()>) {
+    loop {
+        let _ = dead.recv().await;
+        let Some(inner) = weak.upgrade() else { return };
+        if let Some(c) = inner.conn.send_replace(None) {
+            c.abort();
+        }
+        if inner.closing.load(Ordering::Acquire) {
+            return;
+        }
+        tracing::warn!("SMPP: connection lost, reconnecting");
+        let (min, max) = (inner.config.reconnect_min, inner.config.reconnect_max);
+        drop(inner);
+        let mut delay = min;
+        loop {
+            tokio::time::sleep(delay).await;
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.closing.load(Ordering::Acquire) {
+                return;
+            }
+            match connect(&inner).await {
+                Ok((conn, d)) => {
+                    inner.conn.send_replace(Some(conn));
+                    dead = d;
+                    tracing::info!("SMPP: bound again");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?delay, "SMPP: reconnect failed");
+                    delay = (delay * 2).min(max);
+                }
+            }
         }
     }
+}
 
-    fn next_sequence(&self) -> u32 {
-        // 1 ..= 0x7FFFFFFF, then round again.
-        self.inner.sequence.fetch_add(1, Ordering::Relaxed) % 0x7FFF_FFFF + 1
+impl Session {
+    /// Connects, binds as a transceiver and starts the reader, writer, `enquire_link` and
+    /// reconnecting tasks. Receipts and messages arrive on `events`; a `deliver_sm` is
+    /// answered `ESME_ROK` once it is in that channel, and `ESME_RX_T_APPN` when the receiver
+    /// is gone. Only this first bind's failure is returned; later ones are retried.
+    pub async fn bind(config: Config, events: mpsc::Sender<Event>) -> Result<Session, SmppError> {
+        cstr::<1, 16>("system_id", &config.system_id)?;
+        cstr::<1, 9>("password", &config.password)?;
+        cstr::<1, 13>("system_type", &config.system_type)?;
+        cstr::<1, 21>("source_addr", &config.source_addr)?;
+        if config.window == 0 {
+            return Err(SmppError::Field {
+                field: "window",
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        if !(config.rate.is_finite() && config.rate > 0.0) {
+            return Err(SmppError::Field {
+                field: "rate",
+                reason: "must be a positive number of messages per second".to_owned(),
+            });
+        }
+        if config.reconnect_min.is_zero() || config.reconnect_max < config.reconnect_min {
+            return Err(SmppError::Field {
+                field: "reconnect_min",
+                reason: "must be above zero and at most reconnect_max".to_owned(),
+            });
+        }
+        let inner = Arc::new(Inner {
+            window: Arc::new(Semaphore::new(config.window)),
+            rate: Rate::new(config.rate),
+            gate: tokio::sync::RwLock::new(()),
+            config,
+            events,
+            conn: tokio::sync::watch::Sender::new(None),
+            sequence: Arc::new(AtomicU32::new(0)),
+            closing: std::sync::atomic::AtomicBool::new(false),
+            supervisor: std::sync::Mutex::new(None),
+        });
+        let (conn, dead) = connect(&inner).await?;
+        inner.conn.send_replace(Some(conn));
+        let handle = tokio::spawn(supervise(Arc::downgrade(&inner), dead));
+        if let Ok(mut h) = inner.supervisor.lock() {
+            *h = Some(handle);
+        }
+        Ok(Session { inner })
     }
 
-    /// Sends a request and waits for the response with the same sequence number.
+    /// Sends a request on the bound connection, waiting up to [`Config::response_timeout`]
+    /// for one if the session is reconnecting ([`SmppError::NotBound`]: nothing was sent).
     async fn request(&self, pdu: Pdu) -> Result<Command, SmppError> {
-        let seq = self.next_sequence();
-        let (tx, rx) = oneshot::channel();
-        self.inner.pending.lock().await.insert(seq, tx);
-        let command = Command::new(CommandStatus::EsmeRok, seq, pdu);
-        if self.inner.out.send(command).await.is_err() {
-            self.inner.pending.lock().await.remove(&seq);
-            return Err(SmppError::Closed);
-        }
-        match tokio::time::timeout(self.inner.config.response_timeout, rx).await {
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(_)) => Err(SmppError::Closed),
-            Err(_) => {
-                self.inner.pending.lock().await.remove(&seq);
-                Err(SmppError::Timeout)
+        let timeout = self.inner.config.response_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut rx = self.inner.conn.subscribe();
+        loop {
+            let conn = tokio::time::timeout_at(
+                deadline,
+                rx.wait_for(|c| c.as_ref().is_some_and(|c| c.alive())),
+            )
+            .await
+            .map_err(|_| SmppError::NotBound)?
+            .map_err(|_| SmppError::Closed)?
+            .clone();
+            let Some(conn) = conn else { continue };
+            let seq = next_sequence(&self.inner.sequence);
+            if let Some(r) = conn.request(seq, pdu.clone(), timeout).await {
+                return r;
             }
         }
     }
@@ -620,17 +805,25 @@ impl Session {
         Ok(out.into_iter().flatten().collect())
     }
 
-    /// Sends `unbind`, waits for `unbind_resp`, and closes the connection.
+    /// Stops reconnecting, sends `unbind`, waits for `unbind_resp`, and closes the
+    /// connection.
     pub async fn unbind(self) -> Result<(), SmppError> {
-        let r = self.request(Pdu::Unbind).await;
-        let tasks = self
-            .inner
-            .tasks
-            .lock()
-            .map(|mut t| std::mem::take(&mut *t))
-            .ok();
-        if let Some(mut t) = tasks {
-            t.abort_all();
+        self.inner.closing.store(true, Ordering::Release);
+        let conn = self.inner.conn.borrow().clone();
+        let r = match &conn {
+            Some(c) => {
+                let seq = next_sequence(&self.inner.sequence);
+                c.request(seq, Pdu::Unbind, self.inner.config.response_timeout)
+                    .await
+                    .unwrap_or(Err(SmppError::NotBound))
+            }
+            None => Err(SmppError::NotBound),
+        };
+        if let Some(c) = conn {
+            c.abort();
+        }
+        if let Ok(Some(h)) = self.inner.supervisor.lock().map(|mut h| h.take()) {
+            h.abort();
         }
         match r?.id() {
             CommandId::UnbindResp => Ok(()),

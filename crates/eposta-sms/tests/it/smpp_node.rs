@@ -389,3 +389,58 @@ async fn refusals_are_classified() {
     assert_eq!(classify(0x0401), Status::Permanent);
     let _ = smsc.child.kill().await;
 }
+
+#[tokio::test]
+async fn reconnects_after_the_smsc_drops_and_reports_unknown_fate() {
+    // The SMSC closes the connection when the 3rd submit_sm arrives, without answering it.
+    let mut smsc = Smsc::start_with("drop=3").await;
+    let (tx, _rx) = mpsc::channel(64);
+    let mut c = config(smsc.port);
+    c.window = 1;
+    c.reconnect_min = Duration::from_millis(200);
+    c.reconnect_max = Duration::from_secs(1);
+    let session = Session::bind(c, tx).await.expect("bind");
+    let to = Msisdn::parse("064 123 4567").expect("number");
+    let submit = |n: u32| {
+        let s = session.clone();
+        let to = to.clone();
+        async move {
+            let (enc, parts) =
+                text::split(&format!("Poruka {n}"), text::Reference::Eight(1)).expect("split");
+            s.submit_segment(&to, enc, &parts[0]).await
+        }
+    };
+    submit(1).await.expect("1st accepted");
+    submit(2).await.expect("2nd accepted");
+    let lost = submit(3).await.expect_err("the 3rd gets no response");
+    assert!(matches!(lost, SmppError::UnknownFate), "{lost:?}");
+    assert!(
+        !lost.is_temporary(),
+        "an unknown fate is not to be resent blindly"
+    );
+    // New submits wait for the rebind and go through.
+    submit(4).await.expect("4th accepted after the rebind");
+    submit(5).await.expect("5th accepted");
+
+    let mut others = Vec::new();
+    let binds = smsc.collect("bind", 2, &mut others).await;
+    assert!(binds.iter().all(|b| b["ok"] == true), "{binds:?}");
+    let connects = smsc.collect("connect", 2, &mut others).await;
+    assert_eq!(connects.len(), 2);
+    let dropped = smsc.collect("dropped", 1, &mut others).await;
+    let accepted = smsc.collect("submit_sm", 4, &mut others).await;
+    let texts: Vec<&str> = accepted
+        .iter()
+        .filter_map(|v| v["message"].as_str())
+        .collect();
+    // The 3rd was not resent after the rebind.
+    assert_eq!(texts, ["Poruka 1", "Poruka 2", "Poruka 4", "Poruka 5"]);
+    let t_drop = dropped[0]["t"].as_u64().expect("t");
+    let t_next = accepted[2]["t"].as_u64().expect("t");
+    assert!(
+        t_next - t_drop >= 190,
+        "the reconnect waited reconnect_min: {t_drop} → {t_next}"
+    );
+    session.unbind().await.expect("unbind");
+    let _ = smsc.child.kill().await;
+}
