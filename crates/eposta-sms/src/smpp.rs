@@ -318,6 +318,14 @@ impl Conn {
         }
     }
 
+    /// Aborts the tasks and wakes every request still waiting, with
+    /// [`SmppError::UnknownFate`].
+    async fn close(&self) {
+        let mut pending = self.pending.lock().await;
+        self.abort();
+        pending.clear();
+    }
+
     /// Sends a request and waits for the response with the same sequence number. `None`
     /// when the connection was already lost (nothing was sent).
     async fn request(
@@ -541,8 +549,9 @@ async fn supervise(weak: std::sync::Weak<Inner>, mut dead: mpsc::Receiver<()>) {
     loop {
         let _ = dead.recv().await;
         let Some(inner) = weak.upgrade() else { return };
-        if let Some(c) = inner.conn.send_replace(None) {
-            c.abort();
+        let old = inner.conn.send_replace(None);
+        if let Some(c) = old {
+            c.close().await;
         }
         if inner.closing.load(Ordering::Acquire) {
             return;
@@ -820,7 +829,7 @@ impl Session {
             None => Err(SmppError::NotBound),
         };
         if let Some(c) = conn {
-            c.abort();
+            c.close().await;
         }
         if let Ok(Some(h)) = self.inner.supervisor.lock().map(|mut h| h.take()) {
             h.abort();
