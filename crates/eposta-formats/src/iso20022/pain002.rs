@@ -229,7 +229,7 @@ pub fn parse<R: Read>(input: R) -> Result<Report, Pain002Error> {
             Ok(e) => e,
             Err(e) => {
                 let line = xml.get_ref().line_at(start);
-                return Err(err(line, describe(&e)));
+                return Err(err(line, super::xml::describe_error(&e)));
             }
         };
         let line = xml.get_ref().line();
@@ -625,35 +625,3 @@ impl Parser {
         Ok(())
     }
 }
-
-/// A quick-xml error in words that cannot carry a party's data (see camt053's reader).
-fn describe(e: &quick_xml::Error) -> String {
-    use quick_xml::errors::IllFormedError::{MismatchedEndTag, MissingEndTag, UnmatchedEndTag};
-    let name = |n: &str| {
-        let plain = n.len() <= 40
-            && n.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'));
-        if plain {
-            format!("`{n}`")
-        } else {
-            "a malformed element".to_owned()
-        }
-    };
-    match e {
-        quick_xml::Error::IllFormed(MismatchedEndTag { expected, found }) => format!(
-            "the end tag of {} where {} should end",
-            name(found),
-            name(expected)
-        ),
-        quick_xml::Error::IllFormed(UnmatchedEndTag(n)) => {
-            format!("an end tag of {} that nothing opened", name(n))
-        }
-        quick_xml::Error::IllFormed(MissingEndTag(n)) => format!("{} is not closed", name(n)),
-        quick_xml::Error::Io(e) => format!("reading failed: {e}"),
-        other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-#[path = "pain002_tests.rs"]
-mod tests;

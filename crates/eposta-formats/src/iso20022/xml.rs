@@ -1,5 +1,6 @@
 //! A small indenting XML writer for the messages we produce: elements, one attribute at
 //! most, escaped text. Enough for pain.001 and the test statements, with no tree in memory.
+//! Also the wording of the readers' (camt.053, pain.002) XML errors, shared by both.
 
 use std::io::{self, Write};
 
@@ -121,4 +122,35 @@ pub(crate) fn creditor_reference<W: Write>(w: &mut XmlWriter<W>, r: &Reference) 
     w.leaf("Ref", r.reference())?;
     w.close("CdtrRefInf")?;
     w.close("Strd")
+}
+
+/// A quick-xml error in words that cannot carry a party's data: a malformed tag made of
+/// text (`<Nm>Petar <Petrović</Nm>`) has a "name" taken from a value, so only names that
+/// look like element names are repeated.
+pub(crate) fn describe_error(e: &quick_xml::Error) -> String {
+    use quick_xml::errors::IllFormedError::{MismatchedEndTag, MissingEndTag, UnmatchedEndTag};
+    let name = |n: &str| {
+        let plain = n.len() <= 40
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'));
+        if plain {
+            format!("`{n}`")
+        } else {
+            "a malformed element".to_owned()
+        }
+    };
+    match e {
+        quick_xml::Error::IllFormed(MismatchedEndTag { expected, found }) => format!(
+            "the end tag of {} where {} should end",
+            name(found),
+            name(expected)
+        ),
+        quick_xml::Error::IllFormed(UnmatchedEndTag(n)) => {
+            format!("an end tag of {} that nothing opened", name(n))
+        }
+        quick_xml::Error::IllFormed(MissingEndTag(n)) => {
+            format!("{} is not closed", name(n))
+        }
+        other => other.to_string(),
+    }
 }

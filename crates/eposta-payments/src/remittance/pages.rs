@@ -164,6 +164,20 @@ async fn page(
     page_with(app, ctx, status, day, date_error, done, None).await
 }
 
+/// The page again with a refused status report named (422).
+async fn refused_page(app: &App, ctx: PageCtx, n: ReportNotice) -> Result<Response, PageError> {
+    page_with(
+        app,
+        ctx,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        None,
+        None,
+        Some(n),
+    )
+    .await
+}
+
 async fn page_with(
     app: &App,
     ctx: PageCtx,
@@ -345,16 +359,7 @@ async fn status(
         Ok(Some(f)) => f,
         Ok(None) | Err(false) => {
             let n = refused(ctx.t("remit.status.no_file").to_owned());
-            return page_with(
-                &app,
-                ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                None,
-                None,
-                Some(n),
-            )
-            .await;
+            return refused_page(&app, ctx, n).await;
         }
         Err(true) => {
             let n = refused(ctx.f(
@@ -432,16 +437,7 @@ async fn status(
                 "remit.status.refused",
                 &[("line", &line.to_string()), ("reason", &reason)],
             ));
-            return page_with(
-                &app,
-                ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                None,
-                None,
-                Some(n),
-            )
-            .await;
+            return refused_page(&app, ctx, n).await;
         }
         Err(ImportError::Failed(e)) => return Err(e.into()),
     };

@@ -111,7 +111,7 @@ impl<R: Read> Reader<R> {
         let event = match self.xml.read_event_into(&mut self.buf) {
             Ok(e) => e,
             Err(quick_xml::Error::Io(e)) => return Err(at(0, Reason::Io(e.to_string()))),
-            Err(e) => return Err(at(0, Reason::Xml(describe(&e)))),
+            Err(e) => return Err(at(0, Reason::Xml(crate::iso20022::xml::describe_error(&e)))),
         };
         match event {
             Event::Start(start) => {
@@ -238,37 +238,6 @@ impl<R: Read> Reader<R> {
             self.root_done = true;
         }
         result
-    }
-}
-
-/// A quick-xml error in words that cannot carry a party's data: a malformed tag made of
-/// text (`<Nm>Petar <Petrović</Nm>`) has a "name" taken from a value, so only names that
-/// look like element names are repeated.
-fn describe(e: &quick_xml::Error) -> String {
-    use quick_xml::errors::IllFormedError::{MismatchedEndTag, MissingEndTag, UnmatchedEndTag};
-    let name = |n: &str| {
-        let plain = n.len() <= 40
-            && n.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'));
-        if plain {
-            format!("`{n}`")
-        } else {
-            "a malformed element".to_owned()
-        }
-    };
-    match e {
-        quick_xml::Error::IllFormed(MismatchedEndTag { expected, found }) => format!(
-            "the end tag of {} where {} should end",
-            name(found),
-            name(expected)
-        ),
-        quick_xml::Error::IllFormed(UnmatchedEndTag(n)) => {
-            format!("an end tag of {} that nothing opened", name(n))
-        }
-        quick_xml::Error::IllFormed(MissingEndTag(n)) => {
-            format!("{} is not closed", name(n))
-        }
-        other => other.to_string(),
     }
 }
 
